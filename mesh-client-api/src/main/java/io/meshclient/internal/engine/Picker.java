@@ -1,0 +1,241 @@
+package io.meshclient.internal.engine;
+
+import io.meshclient.RandomSource;
+import java.util.Arrays;
+
+/**
+ * Chooses among the available endpoints of one destination. Built when the endpoint set or its
+ * health changes; {@link #pick} is arithmetic on arrays and allocates nothing (grpc-java's
+ * "rebuild the picker, the request path only reads it").
+ */
+abstract class Picker {
+  final EndpointState[] endpoints;
+
+  Picker(EndpointState[] endpoints) {
+    this.endpoints = endpoints;
+  }
+
+  /** The index of the chosen endpoint; {@code endpoints.length > 0}. */
+  abstract int pick(long hash, boolean hasHash, long nowNanos, RandomSource random);
+
+  /** Each in turn (grpc-java: {@code getAndIncrement() & Integer.MAX_VALUE}). */
+  static final class RoundRobin extends Picker {
+    private final PaddedCounter counter;
+
+    RoundRobin(EndpointState[] endpoints, PaddedCounter counter) {
+      super(endpoints);
+      this.counter = counter;
+    }
+
+    @Override
+    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      return (counter.getAndIncrement() & Integer.MAX_VALUE) % endpoints.length;
+    }
+  }
+
+  /**
+   * Smooth weighted round robin (nginx's algorithm), unrolled at build time into one period of
+   * the schedule so that a pick is one counter increment and one array read. Smoothness: no
+   * endpoint gets more than its share plus one of any run of consecutive picks. The period is at
+   * most {@link #MAX_PERIOD}; larger weight sums are scaled down (each weight stays at least 1).
+   */
+  static final class WeightedRoundRobin extends Picker {
+    static final int MAX_PERIOD = 8192;
+    private final int[] schedule;
+    private final PaddedCounter counter;
+
+    WeightedRoundRobin(EndpointState[] endpoints, PaddedCounter counter) {
+      super(endpoints);
+      this.counter = counter;
+      this.schedule = schedule(weights(endpoints));
+    }
+
+    private static int[] weights(EndpointState[] endpoints) {
+      int[] w = new int[endpoints.length];
+      long sum = 0;
+      for (int i = 0; i < w.length; i++) {
+        w[i] = endpoints[i].weight();
+        sum += w[i];
+      }
+      if (sum > MAX_PERIOD) {
+        double scale = (double) MAX_PERIOD / sum;
+        for (int i = 0; i < w.length; i++) {
+          w[i] = Math.max(1, (int) Math.round(w[i] * scale));
+        }
+      }
+      int g = 0;
+      for (int x : w) {
+        g = gcd(g, x);
+      }
+      for (int i = 0; i < w.length; i++) {
+        w[i] /= g;
+      }
+      return w;
+    }
+
+    private static int gcd(int a, int b) {
+      return b == 0 ? a : gcd(b, a % b);
+    }
+
+    static int[] schedule(int[] weights) {
+      int total = 0;
+      for (int w : weights) {
+        total += w;
+      }
+      int[] out = new int[total];
+      long[] current = new long[weights.length];
+      for (int k = 0; k < total; k++) {
+        int best = 0;
+        for (int i = 0; i < weights.length; i++) {
+          current[i] += weights[i];
+          if (current[i] > current[best]) {
+            best = i;
+          }
+        }
+        current[best] -= total;
+        out[k] = best;
+      }
+      return out;
+    }
+
+    @Override
+    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      return schedule[(counter.getAndIncrement() & Integer.MAX_VALUE) % schedule.length];
+    }
+  }
+
+  /** Power of two choices: two distinct endpoints at random, the one with fewer in flight wins. */
+  static final class LeastRequest extends Picker {
+    LeastRequest(EndpointState[] endpoints) {
+      super(endpoints);
+    }
+
+    @Override
+    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      int n = endpoints.length;
+      if (n == 1) {
+        return 0;
+      }
+      int a = random.nextInt(n);
+      int b = random.nextInt(n - 1);
+      if (b >= a) {
+        b++;
+      }
+      return endpoints[b].inFlight() < endpoints[a].inFlight() ? b : a;
+    }
+  }
+
+  /**
+   * Power of two choices on peak-EWMA latency × (in flight + 1), as in Finagle's {@code
+   * P2CPeakEwma} and Linkerd: slow endpoints lose most pairings at once, and recover as their
+   * latency estimate decays while unused.
+   */
+  static final class P2cPeakEwma extends Picker {
+    private final double tauNanos;
+
+    P2cPeakEwma(EndpointState[] endpoints, double tauNanos) {
+      super(endpoints);
+      this.tauNanos = tauNanos;
+    }
+
+    @Override
+    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      int n = endpoints.length;
+      if (n == 1) {
+        return 0;
+      }
+      int a = random.nextInt(n);
+      int b = random.nextInt(n - 1);
+      if (b >= a) {
+        b++;
+      }
+      return endpoints[b].cost(nowNanos, tauNanos) < endpoints[a].cost(nowNanos, tauNanos) ? b : a;
+    }
+  }
+
+  /**
+   * Consistent hashing (Karger et al.) on a ring of virtual nodes, in proportion to weight, as in
+   * Envoy's {@code RING_HASH}. A key keeps its endpoint while that endpoint stays; when one of N
+   * endpoints joins or leaves, about 1/N of keys move. Requests without the hash header are spread
+   * at random.
+   */
+  static final class RingHash extends Picker {
+    private final long[] points;
+    private final int[] owners;
+
+    RingHash(EndpointState[] endpoints, int ringSize) {
+      super(endpoints);
+      long totalWeight = 0;
+      for (EndpointState e : endpoints) {
+        totalWeight += e.weight();
+      }
+      int[] replicas = new int[endpoints.length];
+      int count = 0;
+      for (int i = 0; i < endpoints.length; i++) {
+        replicas[i] = (int) Math.max(1, Math.round((double) ringSize * endpoints[i].weight() / totalWeight));
+        count += replicas[i];
+      }
+      long[] keyed = new long[count];
+      long[] hashes = new long[count];
+      int k = 0;
+      for (int i = 0; i < endpoints.length; i++) {
+        for (int r = 0; r < replicas[i]; r++) {
+          hashes[k++] = Hashing.hash(endpoints[i].address, r);
+        }
+      }
+      // sort (hash, owner) pairs by hash
+      Integer[] order = new Integer[count];
+      int[] ownerOf = new int[count];
+      k = 0;
+      for (int i = 0; i < endpoints.length; i++) {
+        for (int r = 0; r < replicas[i]; r++) {
+          ownerOf[k] = i;
+          order[k] = k;
+          k++;
+        }
+      }
+      Arrays.sort(order, (x, y) -> Long.compareUnsigned(hashes[x], hashes[y]));
+      this.points = keyed;
+      this.owners = new int[count];
+      for (int j = 0; j < count; j++) {
+        points[j] = hashes[order[j]];
+        owners[j] = ownerOf[order[j]];
+      }
+    }
+
+    @Override
+    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      if (!hasHash) {
+        return random.nextInt(endpoints.length);
+      }
+      return owners[ringIndex(hash)];
+    }
+
+    /** The first point at or after {@code hash}, wrapping. */
+    private int ringIndex(long hash) {
+      int lo = 0;
+      int hi = points.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (Long.compareUnsigned(points[mid], hash) < 0) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      return lo == points.length ? 0 : lo;
+    }
+
+    /** The next distinct owner after the key's, for retries that must avoid an endpoint. */
+    int next(long hash, int skip) {
+      int start = ringIndex(hash);
+      for (int j = 1; j < points.length; j++) {
+        int owner = owners[(start + j) % points.length];
+        if (owner != skip) {
+          return owner;
+        }
+      }
+      return skip;
+    }
+  }
+}
