@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.net.SocketFactory;
 import okhttp3.Dns;
+import okhttp3.HttpUrl;
 
 /**
  * How OkHttp reaches one endpoint without rewriting the request's URL.
@@ -68,6 +69,23 @@ final class EndpointRoute extends SocketFactory implements Dns {
       throw new IllegalArgumentException(
           "endpoint " + host + " of service " + service + " is not a valid IP literal", e);
     }
+  }
+
+  /**
+   * The request for an attempt after the first: its URL names the endpoint's own address, its
+   * {@code Host} header still the service. Within one OkHttp call, a later pass of the chain
+   * reuses the connection the call already holds whenever the URL's host and port are unchanged
+   * (OkHttp's {@code RealRoutePlanner}); a 503 leaves that connection healthy, so a retry under
+   * the logical URL would go back to the endpoint that refused. Rare path: only retries pay for
+   * the URL rebuild.
+   */
+  okhttp3.Request retryRequest(okhttp3.Request request) {
+    HttpUrl url = request.url();
+    okhttp3.Request.Builder b = request.newBuilder().url(url.newBuilder().host(endpoint.host()).port(port).build());
+    if (request.header("Host") == null) {
+      b.header("Host", url.port() == HttpUrl.defaultPort(url.scheme()) ? url.host() : url.host() + ":" + url.port());
+    }
+    return b.build();
   }
 
   @Override

@@ -27,11 +27,12 @@ public abstract class HttpTelemetry {
         Response proceed(
             Interceptor.Chain chain,
             Request request,
+            Request sent,
             MeshCall call,
             EndpointRoute route,
             @Nullable Object callState)
             throws IOException {
-          return chain.proceed(request);
+          return chain.proceed(sent);
         }
       };
 
@@ -65,10 +66,14 @@ public abstract class HttpTelemetry {
     return null;
   }
 
-  /** Sends one attempt: {@code chain.proceed(request)}, inside a CLIENT span when tracing. */
+  /**
+   * Sends one attempt, {@code chain.proceed(sent)}, inside a CLIENT span when tracing; {@code
+   * request} is the logical request the span describes.
+   */
   abstract Response proceed(
       Interceptor.Chain chain,
       Request request,
+      Request sent,
       MeshCall call,
       EndpointRoute route,
       @Nullable Object callState)

@@ -30,9 +30,10 @@ import org.jspecify.annotations.Nullable;
  * chain's connect/read/write timeouts.
  *
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
- * committed before its first attempt); a response that will be retried is closed before the next
- * attempt starts, and kept as the answer if that attempt is refused; a retry waits the engine's
- * backoff on the calling thread.
+ * committed before its first attempt); a response that will be retried is closed before the
+ * backoff (its first 64 KiB kept as the answer in case the retry cannot start); a retry waits the
+ * engine's backoff on the calling thread; attempts after the first carry the endpoint's address in
+ * their URL (see {@link EndpointRoute#retryRequest}).
  */
 public final class MeshInterceptor implements Interceptor {
 
@@ -108,17 +109,15 @@ public final class MeshInterceptor implements Interceptor {
           }
           throw rejected(call, null);
         }
-        if (previous != null) {
-          previous.close(); // releases its connection before the next attempt
-          previous = null;
-        }
+        previous = null;
         previousFailure = null;
         Endpoint endpoint = call.endpoint(attempt);
         EndpointRoute route = service.route(endpoint, chain.getDns());
         Chain attemptChain = attemptChain(chain, route, call.attemptTimeoutNanos(attempt));
+        Request sent = attempt == 0 ? request : route.retryRequest(request);
         Response response;
         try {
-          response = telemetry.proceed(attemptChain, request, call, route, callState);
+          response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
@@ -132,13 +131,25 @@ public final class MeshInterceptor implements Interceptor {
         if (!d.isRetry()) {
           return response;
         }
-        previous = response;
+        previous = detach(response);
         backoff(chain, call);
       }
     } finally {
       call.finish();
     }
   }
+
+  /**
+   * Closes a response that will be retried (releasing its connection) and returns a copy holding
+   * the start of its body, the caller's answer if the retry cannot start. Rare path.
+   */
+  private static Response detach(Response response) throws IOException {
+    try (response) {
+      return response.newBuilder().body(response.peekBody(MAX_KEPT_BODY)).build();
+    }
+  }
+
+  private static final long MAX_KEPT_BODY = 64 * 1024;
 
   /**
    * The chain one attempt runs on: the endpoint's route, and the attempt's time limit. The one

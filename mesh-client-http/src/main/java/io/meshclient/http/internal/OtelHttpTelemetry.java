@@ -132,14 +132,15 @@ final class OtelHttpTelemetry extends HttpTelemetry {
   Response proceed(
       Interceptor.Chain chain,
       Request request,
+      Request sent,
       MeshCall call,
       EndpointRoute route,
       @Nullable Object callState)
       throws IOException {
     Context parent = callState instanceof Context c ? c : Context.current();
-    Attempt attempt = new Attempt(request, route, call.routeName());
+    Attempt attempt = new Attempt(request, sent, route, call.routeName());
     if (!instrumenter.shouldStart(parent, attempt)) {
-      return chain.proceed(request);
+      return chain.proceed(sent);
     }
     Context context = instrumenter.start(parent, attempt); // injects traceparent/baggage
     Response response;
@@ -159,12 +160,14 @@ final class OtelHttpTelemetry extends HttpTelemetry {
   /** One attempt as the instrumenter sees it; collects the injected headers. */
   static final class Attempt {
     final Request request;
+    private final Request sent;
     final EndpointRoute route;
     final String routeName;
     private Request.@Nullable Builder injected;
 
-    Attempt(Request request, EndpointRoute route, String routeName) {
+    Attempt(Request request, Request sent, EndpointRoute route, String routeName) {
       this.request = request;
+      this.sent = sent;
       this.route = route;
       this.routeName = routeName;
     }
@@ -172,7 +175,7 @@ final class OtelHttpTelemetry extends HttpTelemetry {
     void setHeader(String key, String value) {
       Request.Builder b = injected;
       if (b == null) {
-        b = request.newBuilder();
+        b = sent.newBuilder();
         injected = b;
       }
       b.header(key, value);
@@ -180,7 +183,7 @@ final class OtelHttpTelemetry extends HttpTelemetry {
 
     Request requestToSend() {
       Request.Builder b = injected;
-      return b == null ? request : b.build();
+      return b == null ? sent : b.build();
     }
   }
 
