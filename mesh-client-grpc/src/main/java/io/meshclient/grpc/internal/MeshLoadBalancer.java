@@ -117,10 +117,12 @@ final class MeshLoadBalancer extends LoadBalancer {
     }
     for (Iterator<Map.Entry<Endpoint, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Endpoint, Entry> old = it.next();
-      if (!incoming.containsKey(old.getKey())) {
+      Endpoint e = old.getKey();
+      if (!incoming.containsKey(e)) {
+        Subchannel sc = old.getValue().subchannel;
         it.remove();
-        old.getValue().subchannel.shutdown(); // graceful: streams on it finish
-        retire(old.getKey());
+        sc.shutdown(); // graceful: streams on it finish
+        retire(e);
       }
     }
     for (Map.Entry<Endpoint, EquivalentAddressGroup> in : incoming.entrySet()) {
