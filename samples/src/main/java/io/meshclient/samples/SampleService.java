@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SampleService implements AutoCloseable {
 
+  static {
+    // The JDK's HTTP server otherwise leaves Nagle on: small answers wait for delayed ACKs.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   /** How an instance behaves. */
   public record Behaviour(double slowShare, long slowMillis, double failShare) {
     public static final Behaviour HEALTHY = new Behaviour(0, 0, 0);
