@@ -73,8 +73,14 @@ final class FailureRateBreaker extends Breaker {
         halfOpenPermits.set(halfOpenCalls);
       }
     }
-    // half-open: a limited number of trial calls
-    return halfOpenPermits.getAndDecrement() > 0;
+    // half-open: a limited number of trial calls. Never below zero, so that a permit given back
+    // by an abandoned trial is not swallowed by the refusals counted meanwhile.
+    for (int p = halfOpenPermits.get(); p > 0; p = halfOpenPermits.get()) {
+      if (halfOpenPermits.compareAndSet(p, p - 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether tryAcquire moved the breaker to half-open: callers report it as a transition. */
