@@ -160,19 +160,34 @@ abstract class Picker {
    * at random.
    */
   static final class RingHash extends Picker {
+    /** The most points a ring holds, whatever the endpoint count (12 bytes each). */
+    static final int MAX_POINTS = 1 << 20;
+
     private final long[] points;
     private final int[] owners;
 
     RingHash(EndpointState[] endpoints, int ringSize) {
       super(endpoints);
-      long totalWeight = 0;
+      // An endpoint's virtual nodes depend on its weight relative to the heaviest, not on how
+      // many endpoints there are: then a join or leave moves only the keys of the endpoint that
+      // came or went. Dividing one fixed ring size among N would shrink every endpoint's set of
+      // points on a join and move keys between endpoints that stayed.
+      int maxWeight = 1;
       for (EndpointState e : endpoints) {
-        totalWeight += e.weight();
+        maxWeight = Math.max(maxWeight, e.weight());
+      }
+      double perWeight = (double) ringSize / maxWeight;
+      long wanted = 0;
+      for (EndpointState e : endpoints) {
+        wanted += Math.max(1, Math.round(perWeight * e.weight()));
+      }
+      if (wanted > MAX_POINTS) {
+        perWeight *= (double) MAX_POINTS / wanted; // very many endpoints: bound memory instead
       }
       int[] replicas = new int[endpoints.length];
       int count = 0;
       for (int i = 0; i < endpoints.length; i++) {
-        replicas[i] = (int) Math.max(1, Math.round((double) ringSize * endpoints[i].weight() / totalWeight));
+        replicas[i] = (int) Math.max(1, Math.round(perWeight * endpoints[i].weight()));
         count += replicas[i];
       }
       long[] keyed = new long[count];
