@@ -211,6 +211,24 @@ class MeshUpdateTest {
     assertThat(mesh.service("orders").endpoints()).extracting(Endpoint::address).containsExactly(A.address(), B.address());
   }
 
+  /** A registry's bad weight must not reach the request path (WRR divides by the weights). */
+  @Test
+  void registeredEndpointsWithAnInvalidWeightAreRejectedAndThePreviousOnesStay() {
+    apply("v1", orders().loadBalancer(LbAlgorithm.WEIGHTED_ROUND_ROBIN).build());
+    mesh.updateEndpoints("orders", List.of(A, B));
+
+    assertThatThrownBy(
+            () -> mesh.updateEndpoints("orders", List.of(A.withWeight(0), B.withWeight(0))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "orders: endpoint 10.0.0.1:80 has weight 0 (expected: a weight in [1, 10000])");
+
+    MeshCall call = mesh.service("orders").newCall();
+    call.start(TestRequest.get("/"), TestRequest.READER);
+    assertThat(call.endpoint(call.startAttempt()).weight()).isEqualTo(1);
+    call.finish();
+  }
+
   @Test
   void handlesStayValidAndListenersHearEveryChange() throws Exception {
     ServiceHandle h = mesh.service("orders"); // before the mesh knows it
