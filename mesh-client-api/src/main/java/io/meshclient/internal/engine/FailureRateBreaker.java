@@ -116,6 +116,12 @@ final class FailureRateBreaker extends Breaker {
           return open(S_CLOSED, nowNanos) ? OPENED : NO_CHANGE;
         }
       }
+    } else if (!failure && index + 1 == minimumCalls) {
+      // The minimum reached by a success: judge the failures before it once (as resilience4j
+      // does). Later successes only lower the rate, so no other success needs a check.
+      if ((long) failures.get() * 100 >= (long) thresholdPercent * minimumCalls) {
+        return open(S_CLOSED, nowNanos) ? OPENED : NO_CHANGE;
+      }
     }
     return NO_CHANGE;
   }
