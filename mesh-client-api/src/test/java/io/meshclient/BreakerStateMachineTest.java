@@ -113,6 +113,26 @@ class BreakerStateMachineTest {
     assertThat(transitions).containsExactly(BreakerState.OPEN);
   }
 
+  /** As in resilience4j: the rate is judged when minimumCalls is reached, even by a success. */
+  @Test
+  void failuresBeforeMinimumCallsAreJudgedWhenASuccessCompletesTheMinimum() {
+    for (int i = 0; i < 5; i++) {
+      call(true);
+    }
+    call(false); // 5 of 6 failed: 83% >= 50%
+    assertThat(endpoint.breakerState()).isEqualTo(BreakerState.OPEN);
+  }
+
+  @Test
+  void aSuccessCompletingTheMinimumBelowTheThresholdKeepsItClosed() {
+    call(true);
+    call(true);
+    for (int i = 0; i < 4; i++) {
+      call(false); // 2 of 6: 33%
+    }
+    assertThat(endpoint.breakerState()).isEqualTo(BreakerState.CLOSED);
+  }
+
   @Test
   void opensWhenTheFailureRateReachesTheThreshold() {
     for (int i = 0; i < 4; i++) {
@@ -128,16 +148,14 @@ class BreakerStateMachineTest {
 
   @Test
   void failuresLeaveTheWindowAsItSlides() {
-    for (int i = 0; i < 10; i++) {
-      call(i < 3); // F F F S S S S S S S: 3 of 10
+    for (int i = 0; i < 12; i++) {
+      call(i < 2); // F F then ten successes: the two failures have left the window of 10
     }
-    // the first three replace the old failures, the fourth adds one: 4 of the last 10
-    // (counting since the start, 7 of 14 = 50% would have opened it)
     for (int i = 0; i < 4; i++) {
-      call(true);
+      call(true); // 4 of the last 10
     }
     assertThat(endpoint.breakerState()).isEqualTo(BreakerState.CLOSED);
-    call(true); // 5 of the last 10
+    call(true); // 5 of the last 10 (counted since the start, 7 of 17, it would stay closed)
     assertThat(endpoint.breakerState()).isEqualTo(BreakerState.OPEN);
   }
 
@@ -170,7 +188,10 @@ class BreakerStateMachineTest {
     // a fresh window: one failure does not reopen
     call(true);
     assertThat(endpoint.breakerState()).isEqualTo(BreakerState.CLOSED);
-    assertThat(transitions).containsExactly(BreakerState.OPEN, BreakerState.CLOSED);
+    // (HALF_OPEN is not reported to the listener today; see the note on the issue)
+    assertThat(transitions)
+        .filteredOn(s -> s != BreakerState.HALF_OPEN)
+        .containsExactly(BreakerState.OPEN, BreakerState.CLOSED);
   }
 
   @Test
@@ -185,7 +206,9 @@ class BreakerStateMachineTest {
     assertThat(admitted()).isFalse();
     ticker.advanceNanos(1);
     assertThat(admitted()).isTrue();
-    assertThat(transitions).containsExactly(BreakerState.OPEN, BreakerState.OPEN);
+    assertThat(transitions)
+        .filteredOn(s -> s != BreakerState.HALF_OPEN)
+        .containsExactly(BreakerState.OPEN, BreakerState.OPEN);
   }
 
   @Test
