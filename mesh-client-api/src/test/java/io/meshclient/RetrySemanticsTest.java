@@ -359,6 +359,59 @@ class RetrySemanticsTest {
     assertThat(e.inFlight()).isZero();
   }
 
+  @Test
+  void theListenerHearsEachRetryWithItsAttemptNumberAndCause() {
+    MeshCall call = started(call(orders().build()), TestRequest.get("/"));
+    call.onFailure(call.startAttempt(), Outcome.CONNECT_FAILURE);
+    call.onResponse(call.startAttempt(), 503);
+    call.onResponse(call.startAttempt(), 200);
+    call.finish();
+    assertThat(listener.retries).containsExactly("2 CONNECT_FAILURE -1", "3 null 503");
+  }
+
+  @Test
+  void aCancellationAtTheDeadlineSaysDeadline() {
+    MeshCall call = started(call(orders().timeout(Duration.ofSeconds(1)).build()), TestRequest.get("/"));
+    int a = call.startAttempt();
+    ticker.advance(Duration.ofSeconds(1));
+    assertThat(call.onFailure(a, Outcome.CANCELLED)).isEqualTo(RetryDecision.DEADLINE);
+    call.finish();
+  }
+
+  // ---- more than one attempt in flight (hedging) ----
+
+  @Test
+  void aHedgeGoesToAnotherEndpointAndFinishReleasesTheLoser() {
+    MeshCall call = started(call(orders().build()), TestRequest.get("/"));
+    int first = call.startAttempt();
+    int hedge = call.startAttempt();
+    Endpoint a = call.endpoint(first);
+    Endpoint b = call.endpoint(hedge);
+    assertThat(b).isNotSameAs(a);
+    assertThat(a.inFlight()).isEqualTo(1);
+    assertThat(b.inFlight()).isEqualTo(1);
+    assertThat(call.onResponse(hedge, 200)).isEqualTo(RetryDecision.DONE);
+    call.finish(); // the first attempt is abandoned: no outcome recorded against a
+    assertThat(a.inFlight()).isZero();
+    assertThat(b.inFlight()).isZero();
+    assertThat(call.attemptCount()).isEqualTo(2);
+  }
+
+  @Test
+  void reusingACallAfterARetryStartsCleanly() {
+    MeshCall call = started(call(orders().build()), TestRequest.get("/"));
+    assertThat(call.onResponse(call.startAttempt(), 503)).isEqualTo(RetryDecision.RETRY);
+    call.onResponse(call.startAttempt(), 200);
+    call.finish();
+    started(call, TestRequest.get("/"));
+    assertThat(call.attemptCount()).isZero();
+    int a = call.startAttempt();
+    assertThat(a).isZero();
+    assertThat(call.onResponse(a, 200)).isEqualTo(RetryDecision.DONE);
+    call.finish();
+    assertThat(mesh.service("orders").endpoints()).allSatisfy(e -> assertThat(e.inFlight()).isZero());
+  }
+
   // ---- gRPC status classification ----
 
   @Test
@@ -502,6 +555,12 @@ class RetrySemanticsTest {
   static final class RecordingListener implements MeshListener {
     final List<RetryDecision> denied = new ArrayList<>();
     final List<Rejection> rejected = new ArrayList<>();
+    final List<String> retries = new ArrayList<>();
+
+    @Override
+    public void onRetry(String service, int attempt, Outcome outcome, int status) {
+      retries.add(attempt + " " + outcome + " " + status);
+    }
 
     @Override
     public void onRetryDenied(String service, RetryDecision reason) {
