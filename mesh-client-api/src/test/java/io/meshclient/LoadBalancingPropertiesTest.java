@@ -345,6 +345,25 @@ class LoadBalancingPropertiesTest {
     }
   }
 
+  /** A once-slow endpoint is probed again as its estimate decays, and wins back its share. */
+  @Test
+  void peakEwmaGivesARecoveredEndpointItsShareBack() {
+    Map<String, Duration> slow = latencies(4, Duration.ofMillis(10), Duration.ofMillis(100));
+    Map<String, Duration> recovered = latencies(4, Duration.ofMillis(10), Duration.ofMillis(10));
+    ServiceHandle h =
+        apply(
+            orders(specs(slow))
+                .loadBalancer(
+                    LoadBalancerPolicy.builder()
+                        .algorithm(LbAlgorithm.P2C_EWMA)
+                        .ewmaDecay(Duration.ofSeconds(1))
+                        .build())
+                .build());
+    assertThat(simulate(h, slow, 8, 10_000).share("10.0.3.99:80")).isLessThan(0.10);
+    simulate(h, recovered, 8, 10_000); // about 12 s: several decay constants
+    assertThat(simulate(h, recovered, 8, 10_000).share("10.0.3.99:80")).isCloseTo(0.20, within(0.03));
+  }
+
   @Test
   void roundRobinIsBlindToLatencySoTheSimulationCanTellTheDifference() {
     Map<String, Duration> latency = latencies(4, Duration.ofMillis(10), Duration.ofMillis(100));
