@@ -68,10 +68,7 @@ final class FailureRateBreaker extends Breaker {
       if (nowNanos - openUntil < 0) {
         return false;
       }
-      if (STATE.compareAndSet(this, S_OPEN, S_HALF_OPEN)) {
-        halfOpenSuccesses.set(0);
-        halfOpenPermits.set(halfOpenCalls);
-      }
+      halfOpenIfDue(nowNanos); // normally the picker rebuild at openUntil did it already
     }
     // half-open: a limited number of trial calls. Never below zero, so that a permit given back
     // by an abandoned trial is not swallowed by the refusals counted meanwhile.
@@ -83,9 +80,17 @@ final class FailureRateBreaker extends Breaker {
     return false;
   }
 
-  /** Whether tryAcquire moved the breaker to half-open: callers report it as a transition. */
-  boolean isHalfOpen() {
-    return state == S_HALF_OPEN;
+  @Override
+  boolean halfOpenIfDue(long nowNanos) {
+    if (state != S_OPEN || nowNanos - openUntil < 0) {
+      return false;
+    }
+    if (!STATE.compareAndSet(this, S_OPEN, S_HALF_OPEN)) {
+      return false;
+    }
+    halfOpenSuccesses.set(0);
+    halfOpenPermits.set(halfOpenCalls);
+    return true;
   }
 
   @Override
