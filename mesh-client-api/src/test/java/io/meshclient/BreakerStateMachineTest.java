@@ -52,7 +52,8 @@ class BreakerStateMachineTest {
                     .endpoint(EndpointSpec.of("10.0.0.1:8080"))
                     .retry(RetryPolicy.NONE)
                     // outlier detection off: only the breaker decides here
-                    .outlierDetection(OutlierDetectionPolicy.builder().consecutiveFailures(0).build())
+                    .outlierDetection(
+                        OutlierDetectionPolicy.builder().consecutiveFailures(0).build())
                     .circuitBreaker(
                         CircuitBreakerPolicy.builder()
                             .failureRateThreshold(50)

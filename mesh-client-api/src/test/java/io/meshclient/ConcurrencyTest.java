@@ -2,6 +2,7 @@ package io.meshclient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshclient.policy.BackoffPolicy;
 import io.meshclient.policy.CircuitBreakerPolicy;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.LbAlgorithm;
@@ -70,7 +71,7 @@ class ConcurrencyTest {
                   RetryPolicy.builder()
                       .maxAttempts(2 + i % 3)
                       .retryOn("connect-failure", "reset", "503", "UNAVAILABLE")
-                      .backoff(io.meshclient.policy.BackoffPolicy.of(Duration.ofNanos(1), Duration.ofNanos(1)))
+                      .backoff(BackoffPolicy.of(Duration.ofNanos(1), Duration.ofNanos(1)))
                       .budget(RetryBudgetPolicy.of(i % 2 == 0 ? 0.2 : 1.0, 100))
                       .build())
               .circuitBreaker(

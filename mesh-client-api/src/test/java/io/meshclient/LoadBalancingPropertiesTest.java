@@ -19,6 +19,7 @@ import io.meshclient.testing.TestRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +101,8 @@ class LoadBalancingPropertiesTest {
     for (int i = 0; i < weights.length; i++) {
       eps.add(EndpointSpec.of("10.0.0." + (i + 1) + ":80").withWeight(weights[i]));
     }
-    MeshCall call = apply(orders(eps).loadBalancer(LbAlgorithm.WEIGHTED_ROUND_ROBIN).build()).newCall();
+    MeshCall call =
+        apply(orders(eps).loadBalancer(LbAlgorithm.WEIGHTED_ROUND_ROBIN).build()).newCall();
     Map<String, Integer> counts = new HashMap<>();
     int n = 100_000;
     for (int i = 0; i < n; i++) {
@@ -127,8 +129,8 @@ class LoadBalancingPropertiesTest {
   }
 
   /**
-   * Smoothness: in every run of n consecutive picks (every start, every n up to three periods),
-   * an endpoint of weight w gets at most ⌈w/Σw·n⌉ + 1 of them. No bursts.
+   * Smoothness: in every run of n consecutive picks (every start, every n up to three periods), an
+   * endpoint of weight w gets at most ⌈w/Σw·n⌉ + 1 of them. No bursts.
    */
   @ParameterizedTest
   @MethodSource("weightSets")
@@ -140,7 +142,8 @@ class LoadBalancingPropertiesTest {
       eps.add(EndpointSpec.of(address).withWeight(weights[i]));
       index.put(address, i);
     }
-    MeshCall call = apply(orders(eps).loadBalancer(LbAlgorithm.WEIGHTED_ROUND_ROBIN).build()).newCall();
+    MeshCall call =
+        apply(orders(eps).loadBalancer(LbAlgorithm.WEIGHTED_ROUND_ROBIN).build()).newCall();
     int total = IntStream.of(weights).sum();
     int maxN = 3 * total;
     int[] seq = new int[total + maxN];
@@ -181,7 +184,10 @@ class LoadBalancingPropertiesTest {
   // ---- ring hash ----
 
   private static LoadBalancerPolicy ringHash() {
-    return LoadBalancerPolicy.builder().algorithm(LbAlgorithm.RING_HASH).hashHeader("x-user").build();
+    return LoadBalancerPolicy.builder()
+        .algorithm(LbAlgorithm.RING_HASH)
+        .hashHeader("x-user")
+        .build();
   }
 
   private static List<EndpointSpec> endpoints(int n) {
@@ -211,7 +217,7 @@ class LoadBalancingPropertiesTest {
     apply(orders(endpoints(5)).loadBalancer(ringHash()).timeout(Duration.ofSeconds(3)).build());
     assertThat(assignment(h, 5_000)).isEqualTo(first);
     // and every endpoint owns a share
-    assertThat(new java.util.HashSet<>(first.values())).hasSize(5);
+    assertThat(new HashSet<>(first.values())).hasSize(5);
   }
 
   /** When a sixth endpoint joins, about 1/6 of keys move, and all of them to the new endpoint. */
@@ -255,7 +261,8 @@ class LoadBalancingPropertiesTest {
     for (int i = 0; i < 40_000; i++) {
       counts.merge(pick(call, TestRequest.get("/")).address(), 1, Integer::sum);
     }
-    assertThat(counts.values()).allSatisfy(c -> assertThat(c / 40_000.0).isCloseTo(0.25, within(0.01)));
+    assertThat(counts.values())
+        .allSatisfy(c -> assertThat(c / 40_000.0).isCloseTo(0.25, within(0.01)));
   }
 
   // ---- latency- and load-aware balancing, simulated on the fake clock ----
@@ -318,7 +325,8 @@ class LoadBalancingPropertiesTest {
     return ticker.read() + latency.get(e.address()).toNanos();
   }
 
-  private static Map<String, Duration> latencies(int fast, Duration fastLatency, Duration slowLatency) {
+  private static Map<String, Duration> latencies(
+      int fast, Duration fastLatency, Duration slowLatency) {
     Map<String, Duration> out = new LinkedHashMap<>();
     for (int i = 1; i <= fast; i++) {
       out.put("10.0.3." + i + ":80", fastLatency);
@@ -341,7 +349,8 @@ class LoadBalancingPropertiesTest {
     assertThat(s.share("10.0.3.99:80")).isLessThan(0.10);
     // the four fast ones share the rest evenly (±3 points)
     for (int i = 1; i <= 4; i++) {
-      assertThat(s.share("10.0.3." + i + ":80")).isCloseTo((1 - s.share("10.0.3.99:80")) / 4, within(0.03));
+      assertThat(s.share("10.0.3." + i + ":80"))
+          .isCloseTo((1 - s.share("10.0.3.99:80")) / 4, within(0.03));
     }
   }
 
@@ -361,7 +370,8 @@ class LoadBalancingPropertiesTest {
                 .build());
     assertThat(simulate(h, slow, 8, 10_000).share("10.0.3.99:80")).isLessThan(0.10);
     simulate(h, recovered, 8, 10_000); // about 12 s: several decay constants
-    assertThat(simulate(h, recovered, 8, 10_000).share("10.0.3.99:80")).isCloseTo(0.20, within(0.03));
+    assertThat(simulate(h, recovered, 8, 10_000).share("10.0.3.99:80"))
+        .isCloseTo(0.20, within(0.03));
   }
 
   @Test
@@ -380,7 +390,8 @@ class LoadBalancingPropertiesTest {
   void leastRequestBalancesInFlightUnderLatencySkew() {
     Map<String, Duration> latency = latencies(3, Duration.ofMillis(10), Duration.ofMillis(100));
     int concurrency = 16;
-    ServiceHandle lr = apply(orders(specs(latency)).loadBalancer(LbAlgorithm.LEAST_REQUEST).build());
+    ServiceHandle lr =
+        apply(orders(specs(latency)).loadBalancer(LbAlgorithm.LEAST_REQUEST).build());
     Simulation least = simulate(lr, latency, concurrency, 20_000);
     ServiceHandle rr = apply(orders(specs(latency)).loadBalancer(LbAlgorithm.ROUND_ROBIN).build());
     Simulation robin = simulate(rr, latency, concurrency, 20_000);
@@ -470,7 +481,9 @@ class LoadBalancingPropertiesTest {
   void withoutZonePreferenceEveryZoneIsUsed() {
     mesh = Mesh.builder().ticker(ticker).random(RandomSource.seeded(5)).localZone("a").build();
     List<EndpointSpec> eps =
-        List.of(EndpointSpec.of("10.0.4.1:80").withZone("a"), EndpointSpec.of("10.0.4.3:80").withZone("b"));
+        List.of(
+            EndpointSpec.of("10.0.4.1:80").withZone("a"),
+            EndpointSpec.of("10.0.4.3:80").withZone("b"));
     ServiceHandle h =
         apply(
             orders(eps)

@@ -94,9 +94,7 @@ class MeshUpdateTest {
     assertThat(busy.inFlight()).isEqualTo(1);
 
     // a new version: different timeout and retry, same breaker and outlier settings, D leaves
-    apply(
-        "v2",
-        orders(A, B, C).timeout(Duration.ofSeconds(5)).retry(RetryPolicy.DEFAULT).build());
+    apply("v2", orders(A, B, C).timeout(Duration.ofSeconds(5)).retry(RetryPolicy.DEFAULT).build());
 
     assertThat(endpoint(A.address())).isSameAs(a);
     assertThat(endpoint(B.address())).isSameAs(b);
@@ -204,11 +202,15 @@ class MeshUpdateTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("orders: endpoint address is not host:port, got 'not-an-address'");
 
-    assertThat(mesh.service("orders").endpoints()).extracting(Endpoint::address).containsExactly(A.address(), B.address());
+    assertThat(mesh.service("orders").endpoints())
+        .extracting(Endpoint::address)
+        .containsExactly(A.address(), B.address());
     assertThat(endpoint(A.address())).isSameAs(a);
     // and the next good update still works from the last good list
     apply("v2", orders().timeout(Duration.ofSeconds(1)).build());
-    assertThat(mesh.service("orders").endpoints()).extracting(Endpoint::address).containsExactly(A.address(), B.address());
+    assertThat(mesh.service("orders").endpoints())
+        .extracting(Endpoint::address)
+        .containsExactly(A.address(), B.address());
   }
 
   /** A registry's bad weight must not reach the request path (WRR divides by the weights). */
@@ -220,8 +222,7 @@ class MeshUpdateTest {
     assertThatThrownBy(
             () -> mesh.updateEndpoints("orders", List.of(A.withWeight(0), B.withWeight(0))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(
-            "orders: endpoint 10.0.0.1:80 has weight 0 (expected: a weight in [1, 10000])");
+        .hasMessage("orders: endpoint 10.0.0.1:80 has weight 0 (expected: a weight in [1, 10000])");
 
     MeshCall call = mesh.service("orders").newCall();
     call.start(TestRequest.get("/"), TestRequest.READER);
@@ -242,7 +243,8 @@ class MeshUpdateTest {
     registration.close();
     apply("v4", orders(C).build());
     assertThat(seen)
-        .containsExactly(List.of(), List.of("10.0.0.1:80"), List.of("10.0.0.1:80", "10.0.0.2:80"), List.of());
+        .containsExactly(
+            List.of(), List.of("10.0.0.1:80"), List.of("10.0.0.1:80", "10.0.0.2:80"), List.of());
     assertThat(h.isKnown()).isTrue();
     assertThat(mesh.service("orders")).isSameAs(h);
   }

@@ -151,8 +151,7 @@ class OutlierDetectionTest {
       ticker.advanceNanos(until - now());
     }
     assertThat(ejectionNanos)
-        .containsExactly(
-            BASE.toNanos(), 2 * BASE.toNanos(), MAX.toNanos(), MAX.toNanos());
+        .containsExactly(BASE.toNanos(), 2 * BASE.toNanos(), MAX.toNanos(), MAX.toNanos());
     assertThat(e.ejectionCount()).isEqualTo(4);
   }
 

@@ -16,8 +16,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The retry budget under sustained failure, on a fake clock: a failing dependency sees at most
- * (1 + ratio) times its load plus the floor, never maxAttempts times.
+ * The retry budget under sustained failure, on a fake clock: a failing dependency sees at most (1 +
+ * ratio) times its load plus the floor, never maxAttempts times.
  */
 class RetryBudgetTest {
 
@@ -48,7 +48,8 @@ class RetryBudgetTest {
                             .build())
                     // neither breaker nor ejection: the budget alone must hold retries back
                     .circuitBreaker(CircuitBreakerPolicy.builder().failureRateThreshold(0).build())
-                    .outlierDetection(OutlierDetectionPolicy.builder().consecutiveFailures(0).build())
+                    .outlierDetection(
+                        OutlierDetectionPolicy.builder().consecutiveFailures(0).build())
                     .build())
             .build());
     return mesh.service("orders");
@@ -108,8 +109,13 @@ class RetryBudgetTest {
         double bound = ratio * req + (double) minPerSecond * WINDOW_SECONDS;
         if (ret > bound) {
           throw new AssertionError(
-              ret + " retries against " + req + " requests in the window ending at second " + s
-                  + ": more than " + bound);
+              ret
+                  + " retries against "
+                  + req
+                  + " requests in the window ending at second "
+                  + s
+                  + ": more than "
+                  + bound);
         }
         ticker.advanceNanos(call.backoffNanos());
       }

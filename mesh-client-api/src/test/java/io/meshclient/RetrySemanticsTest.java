@@ -2,8 +2,8 @@ package io.meshclient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshclient.policy.CircuitBreakerPolicy;
 import io.meshclient.policy.BackoffPolicy;
+import io.meshclient.policy.CircuitBreakerPolicy;
 import io.meshclient.policy.Destination;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.LbAlgorithm;
@@ -107,7 +107,8 @@ class RetrySemanticsTest {
   @Test
   void idempotencyKeyMakesAPostRetryable() {
     MeshCall call =
-        started(call(orders().build()), TestRequest.post("/orders").header("idempotency-key", "k1"));
+        started(
+            call(orders().build()), TestRequest.post("/orders").header("idempotency-key", "k1"));
     int a = call.startAttempt();
     assertThat(call.onResponse(a, 503)).isEqualTo(RetryDecision.RETRY);
     call.finish();
@@ -145,7 +146,9 @@ class RetrySemanticsTest {
     MeshCall call = call(orders().build());
     for (String method : List.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE")) {
       started(call, new TestRequest(method, "/orders", Map.of(), false));
-      assertThat(call.onResponse(call.startAttempt(), 503)).as(method).isEqualTo(RetryDecision.RETRY);
+      assertThat(call.onResponse(call.startAttempt(), 503))
+          .as(method)
+          .isEqualTo(RetryDecision.RETRY);
       call.finish();
     }
     started(call, new TestRequest("PATCH", "/orders", Map.of(), false));
@@ -204,8 +207,7 @@ class RetrySemanticsTest {
 
   @Test
   void aRetryGoesToTheSameEndpointWhenItIsTheOnlyOne() {
-    MeshCall call =
-        call(orders().endpoints(List.of(EndpointSpec.of("10.0.0.1:8080"))).build());
+    MeshCall call = call(orders().endpoints(List.of(EndpointSpec.of("10.0.0.1:8080"))).build());
     started(call, TestRequest.get("/"));
     int a0 = call.startAttempt();
     assertThat(call.onFailure(a0, Outcome.CONNECT_FAILURE)).isEqualTo(RetryDecision.RETRY);
@@ -248,7 +250,9 @@ class RetrySemanticsTest {
         orders()
             .timeout(timeout)
             .retry(
-                retry().backoff(BackoffPolicy.of(Duration.ofMillis(1), Duration.ofMillis(1))).build())
+                retry()
+                    .backoff(BackoffPolicy.of(Duration.ofMillis(1), Duration.ofMillis(1)))
+                    .build())
             .build();
     MeshCall call = call(p);
     long half = timeout.toNanos() / 2;
@@ -288,9 +292,11 @@ class RetrySemanticsTest {
 
   @Test
   void aLooserGrpcDeadlineDoesNotExtendThePolicyTimeout() {
-    MeshCall call = started(call(orders().timeout(Duration.ofSeconds(1)).build()), TestRequest.get("/"));
+    MeshCall call =
+        started(call(orders().timeout(Duration.ofSeconds(1)).build()), TestRequest.get("/"));
     call.limitDeadline(Duration.ofSeconds(30).toNanos());
-    assertThat(call.attemptTimeoutNanos(call.startAttempt())).isEqualTo(Duration.ofSeconds(1).toNanos());
+    assertThat(call.attemptTimeoutNanos(call.startAttempt()))
+        .isEqualTo(Duration.ofSeconds(1).toNanos());
     call.finish();
   }
 
@@ -371,7 +377,8 @@ class RetrySemanticsTest {
 
   @Test
   void aCancellationAtTheDeadlineSaysDeadline() {
-    MeshCall call = started(call(orders().timeout(Duration.ofSeconds(1)).build()), TestRequest.get("/"));
+    MeshCall call =
+        started(call(orders().timeout(Duration.ofSeconds(1)).build()), TestRequest.get("/"));
     int a = call.startAttempt();
     ticker.advance(Duration.ofSeconds(1));
     assertThat(call.onFailure(a, Outcome.CANCELLED)).isEqualTo(RetryDecision.DEADLINE);
@@ -409,7 +416,8 @@ class RetrySemanticsTest {
     assertThat(a).isZero();
     assertThat(call.onResponse(a, 200)).isEqualTo(RetryDecision.DONE);
     call.finish();
-    assertThat(mesh.service("orders").endpoints()).allSatisfy(e -> assertThat(e.inFlight()).isZero());
+    assertThat(mesh.service("orders").endpoints())
+        .allSatisfy(e -> assertThat(e.inFlight()).isZero());
   }
 
   // ---- gRPC status classification ----
@@ -502,7 +510,9 @@ class RetrySemanticsTest {
   @Test
   void fullConcurrencyLimitRejectsTheCallAndFreesOnFinish() {
     ServicePolicy p =
-        orders().circuitBreaker(CircuitBreakerPolicy.builder().maxConcurrentRequests(2).build()).build();
+        orders()
+            .circuitBreaker(CircuitBreakerPolicy.builder().maxConcurrentRequests(2).build())
+            .build();
     call(p);
     ServiceHandle h = mesh.service("orders");
     MeshCall c1 = started(h.newCall(), TestRequest.get("/"));

@@ -12,6 +12,8 @@ import io.meshclient.testing.FakeTicker;
 import io.meshclient.testing.TestRequest;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,15 +35,19 @@ class RoutingTest {
                 ServicePolicy.builder("orders")
                     .endpoints(
                         List.of(
-                            EndpointSpec.of("10.0.0.1:80", v1),
-                            EndpointSpec.of("10.0.0.2:80", v2)))
-                    .route(Route.of(RouteMatch.header("x-canary", "true"), Destination.subset(v2, 1)).named("canary"))
-                    .route(Route.of(RouteMatch.path("/health"), Destination.subset(v1, 1)).named("health"))
+                            EndpointSpec.of("10.0.0.1:80", v1), EndpointSpec.of("10.0.0.2:80", v2)))
+                    .route(
+                        Route.of(RouteMatch.header("x-canary", "true"), Destination.subset(v2, 1))
+                            .named("canary"))
+                    .route(
+                        Route.of(RouteMatch.path("/health"), Destination.subset(v1, 1))
+                            .named("health"))
                     .route(
                         Route.of(
                             RouteMatch.pathRegex("/orders/[0-9]+").withMethods("DELETE"),
                             Destination.subset(v2, 1)))
-                    .route(Route.of(RouteMatch.pathPrefix("/shop.Orders/"), Destination.subset(v2, 1)))
+                    .route(
+                        Route.of(RouteMatch.pathPrefix("/shop.Orders/"), Destination.subset(v2, 1)))
                     .route(Route.of(RouteMatch.pathPrefix("/orders"), Destination.subset(v1, 1)))
                     .build())
             .build());
@@ -63,7 +69,8 @@ class RoutingTest {
 
   @Test
   void firstMatchingRouteWins() {
-    assertThat(route(TestRequest.get("/health").header("x-canary", "true"))).isEqualTo("canary->v2");
+    assertThat(route(TestRequest.get("/health").header("x-canary", "true")))
+        .isEqualTo("canary->v2");
     assertThat(route(TestRequest.get("/health"))).isEqualTo("health->v1");
   }
 
@@ -74,7 +81,8 @@ class RoutingTest {
 
   @Test
   void regexMustMatchTheWholePathAndMethodsAreChecked() {
-    assertThat(route(new TestRequest("DELETE", "/orders/42", Map.of(), false))).isEqualTo("routes[2]->v2");
+    assertThat(route(new TestRequest("DELETE", "/orders/42", Map.of(), false)))
+        .isEqualTo("routes[2]->v2");
     assertThat(route(new TestRequest("DELETE", "/orders/42/items", Map.of(), false)))
         .isEqualTo("routes[4]->v1");
     assertThat(route(TestRequest.get("/orders/42"))).isEqualTo("routes[4]->v1");
@@ -87,7 +95,8 @@ class RoutingTest {
 
   @Test
   void headerValuesMustMatchExactly() {
-    assertThat(route(TestRequest.get("/orders").header("x-canary", "TRUE"))).isEqualTo("routes[4]->v1");
+    assertThat(route(TestRequest.get("/orders").header("x-canary", "TRUE")))
+        .isEqualTo("routes[4]->v1");
   }
 
   @Test
@@ -99,8 +108,8 @@ class RoutingTest {
   void regexMatchingIsSafeFromManyThreads() throws Exception {
     // the compiled route reuses one Matcher per thread
     Thread[] threads = new Thread[4];
-    java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger wrong = new AtomicInteger();
+    CountDownLatch go = new CountDownLatch(1);
     for (int t = 0; t < threads.length; t++) {
       int id = t;
       threads[t] =
@@ -116,7 +125,8 @@ class RoutingTest {
                 for (int i = 0; i < 20_000; i++) {
                   boolean byId = (i + id) % 2 == 0;
                   TestRequest r =
-                      new TestRequest("DELETE", byId ? "/orders/" + i : "/orders/x" + i, Map.of(), false);
+                      new TestRequest(
+                          "DELETE", byId ? "/orders/" + i : "/orders/x" + i, Map.of(), false);
                   c.start(r, TestRequest.READER);
                   if (c.routeName().equals("routes[2]") != byId) {
                     wrong.incrementAndGet();

@@ -124,7 +124,11 @@ class PolicyValidationTest {
             "orders.retry.retryOn[2]: duplicate condition '503'"),
         c(
             "zero backoff base",
-            b -> b.retry(retry().backoff(BackoffPolicy.of(Duration.ZERO, Duration.ofMillis(250))).build()),
+            b ->
+                b.retry(
+                    retry()
+                        .backoff(BackoffPolicy.of(Duration.ZERO, Duration.ofMillis(250)))
+                        .build()),
             "orders.retry.backoff.base: must be positive, got PT0S"),
         c(
             "backoff max below base",
@@ -308,8 +312,8 @@ class PolicyValidationTest {
         c(
             "invalid service name",
             b -> b.name("Orders_Service"),
-            "service: invalid service name 'Orders_Service' (expected: lower-case DNS labels such as"
-                + " orders or orders.shop)"));
+            "service: invalid service name 'Orders_Service' (expected: lower-case DNS labels such"
+                + " as orders or orders.shop)"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -328,7 +332,9 @@ class PolicyValidationTest {
 
   @Test
   void everyCaseIsDistinct() {
-    assertThat(invalidPolicies().map(Case::expected)).doesNotHaveDuplicates().hasSizeGreaterThan(15);
+    assertThat(invalidPolicies().map(Case::expected))
+        .doesNotHaveDuplicates()
+        .hasSizeGreaterThan(15);
   }
 
   @Test
@@ -404,8 +410,10 @@ class PolicyValidationTest {
   void defaultsAreValidAndMatchTheIndustrys() {
     ServicePolicy p = ServicePolicy.builder("orders").build();
 
-    assertThat(p.retry().backoff()).isEqualTo(BackoffPolicy.of(Duration.ofMillis(25), Duration.ofMillis(250)));
-    assertThat(p.retry().budget()).isEqualTo(new RetryBudgetPolicy(0.2, 10, Duration.ofSeconds(10)));
+    assertThat(p.retry().backoff())
+        .isEqualTo(BackoffPolicy.of(Duration.ofMillis(25), Duration.ofMillis(250)));
+    assertThat(p.retry().budget())
+        .isEqualTo(new RetryBudgetPolicy(0.2, 10, Duration.ofSeconds(10)));
     assertThat(p.outlierDetection().consecutiveFailures()).isEqualTo(5);
     assertThat(p.outlierDetection().baseEjectionTime()).isEqualTo(Duration.ofSeconds(30));
     assertThat(p.outlierDetection().maxEjectionPercent()).isBetween(10, 50);

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A ticker that moves only when a test moves it, so breakers, ejections, budgets and backoff can
- * be stepped to just before and just past each boundary. Starts at an arbitrary non-zero origin to
+ * A ticker that moves only when a test moves it, so breakers, ejections, budgets and backoff can be
+ * stepped to just before and just past each boundary. Starts at an arbitrary non-zero origin to
  * catch code that treats 0 as "never".
  */
 public final class FakeTicker implements Ticker {
