@@ -190,31 +190,29 @@ abstract class Picker {
         replicas[i] = (int) Math.max(1, Math.round(perWeight * endpoints[i].weight()));
         count += replicas[i];
       }
-      long[] keyed = new long[count];
-      long[] hashes = new long[count];
+      // Sort (point, owner) pairs without boxing: each point's index rides in its low bits (the
+      // ring keeps the top 64 - indexBits >= 40 bits of each hash, plenty to place keys), and
+      // flipping the sign bit makes the signed sort an unsigned one. A ring of N * ringSize
+      // points is rebuilt on every health change, so this path must stay cheap.
+      int indexBits = count <= 1 ? 1 : 32 - Integer.numberOfLeadingZeros(count - 1);
+      long mask = (1L << indexBits) - 1;
+      long[] packed = new long[count];
+      int[] ownerOf = new int[count];
       int k = 0;
       for (int i = 0; i < endpoints.length; i++) {
         for (int r = 0; r < replicas[i]; r++) {
-          hashes[k++] = Hashing.hash(endpoints[i].address, r);
-        }
-      }
-      // sort (hash, owner) pairs by hash
-      Integer[] order = new Integer[count];
-      int[] ownerOf = new int[count];
-      k = 0;
-      for (int i = 0; i < endpoints.length; i++) {
-        for (int r = 0; r < replicas[i]; r++) {
+          packed[k] = ((Hashing.hash(endpoints[i].address, r) & ~mask) | k) ^ Long.MIN_VALUE;
           ownerOf[k] = i;
-          order[k] = k;
           k++;
         }
       }
-      Arrays.sort(order, (x, y) -> Long.compareUnsigned(hashes[x], hashes[y]));
-      this.points = keyed;
+      Arrays.sort(packed);
+      this.points = new long[count];
       this.owners = new int[count];
       for (int j = 0; j < count; j++) {
-        points[j] = hashes[order[j]];
-        owners[j] = ownerOf[order[j]];
+        long p = packed[j] ^ Long.MIN_VALUE;
+        points[j] = p & ~mask;
+        owners[j] = ownerOf[(int) (p & mask)];
       }
     }
 
