@@ -255,6 +255,22 @@ class LoadBalancingPropertiesTest {
   }
 
   @Test
+  void ringHashSharesKeysInProportionToWeight() {
+    List<EndpointSpec> eps =
+        List.of(
+            EndpointSpec.of("10.0.2.1:80").withWeight(3),
+            EndpointSpec.of("10.0.2.2:80").withWeight(1),
+            EndpointSpec.of("10.0.2.3:80").withWeight(1));
+    Map<String, String> keys = assignment(apply(orders(eps).loadBalancer(ringHash()).build()), 30_000);
+    Map<String, Integer> counts = new HashMap<>();
+    keys.values().forEach(a -> counts.merge(a, 1, Integer::sum));
+    // 1024 virtual nodes for the heaviest, 341 for the others: shares within ±4 points
+    assertThat(counts.get("10.0.2.1:80") / 30_000.0).isCloseTo(0.6, within(0.04));
+    assertThat(counts.get("10.0.2.2:80") / 30_000.0).isCloseTo(0.2, within(0.04));
+    assertThat(counts.get("10.0.2.3:80") / 30_000.0).isCloseTo(0.2, within(0.04));
+  }
+
+  @Test
   void ringHashWithoutTheHeaderSpreadsAtRandom() {
     MeshCall call = apply(orders(endpoints(4)).loadBalancer(ringHash()).build()).newCall();
     Map<String, Integer> counts = new HashMap<>();
