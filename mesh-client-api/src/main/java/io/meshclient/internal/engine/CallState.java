@@ -148,6 +148,10 @@ public final class CallState implements MeshCall {
     }
     long now = attempts == 0 ? startNanos : runtime.ticker.read();
     lastNowNanos = now;
+    if (attempts > 0 && hasDeadline && now - deadlineNanos >= 0) {
+      reject(Rejection.DEADLINE_EXCEEDED); // a hedge or late retry must not outlive the call
+      return -1;
+    }
     if (attempts > 0) {
       ensureAttemptArrays();
     }
