@@ -133,7 +133,7 @@ public final class MeshHttp {
         otel = GlobalOpenTelemetry.get();
       }
       return new MeshInterceptor(
-          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(mesh, otel));
+          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(otel));
     }
   }
 }
