@@ -3,11 +3,13 @@ package io.meshclient.http;
 import io.meshclient.Mesh;
 import io.meshclient.http.internal.HttpTelemetry;
 import io.meshclient.http.internal.MeshInterceptor;
+import io.meshclient.http.internal.MeshSocketFactory;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.net.Proxy;
 import java.net.URI;
 import java.util.Objects;
+import javax.net.SocketFactory;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
@@ -98,6 +100,12 @@ public final class MeshHttp {
       // One probe build reads the builder's settings (the builder has no getters); it starts no
       // threads and shares the builder's pool and dispatcher.
       OkHttpClient probe = builder.build();
+      if (probe.socketFactory() == SocketFactory.getDefault()) {
+        // Plain sockets that also understand mesh endpoint addresses: then requests need no
+        // per-attempt socket factory override. A custom factory is left alone (and bypassed for
+        // mesh endpoints, attempt by attempt).
+        builder.socketFactory(MeshSocketFactory.INSTANCE);
+      }
       builder.interceptors().add(0, interceptor(mayUseProxy(probe)));
       return builder;
     }

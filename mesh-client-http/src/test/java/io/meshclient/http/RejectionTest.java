@@ -96,8 +96,6 @@ class RejectionTest {
     }
   }
 
-  private CompletableFuture<Response> inFlightProbe;
-
   private int inFlight() {
     return client.dispatcher().runningCallsCount();
   }
@@ -181,6 +179,45 @@ class RejectionTest {
             .build();
     assertThat(Fleet.get(client, "http://orders/x")).isEqualTo("s0");
     assertThat(fleet.get(0).getAllServeEvents().get(0).getRequest().getHeader("x-app")).isEqualTo("1");
+  }
+
+  @Test
+  void clientWithItsOwnSocketFactoryStillReachesTheEndpoints() throws Exception {
+    Mesh mesh = mesh(ServicePolicy.builder("orders"));
+    javax.net.SocketFactory own =
+        new javax.net.SocketFactory() {
+          @Override
+          public java.net.Socket createSocket() {
+            return new java.net.Socket();
+          }
+
+          @Override
+          public java.net.Socket createSocket(String host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              String host, int port, java.net.InetAddress localHost, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              java.net.InetAddress address, int port, java.net.InetAddress localAddress, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    client = MeshHttp.addTo(new OkHttpClient.Builder().socketFactory(own), mesh).build();
+    assertThat(client.socketFactory()).isSameAs(own);
+    assertThat(Fleet.get(client, "http://orders/x")).isEqualTo("s0");
+    // and other hosts still use the application's factory
+    assertThat(Fleet.get(client, "http://127.0.0.1:" + fleet.port(0) + "/y")).isEqualTo("s0");
   }
 
   private static void await(java.util.concurrent.Callable<Boolean> condition) {

@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@code route → pick → admit → call → record → (retry?)}, every decision the engine's.
  *
  * <p>Each attempt re-runs OkHttp's own chain (retry-and-follow-up, bridge, cache, connect, network
- * interceptors) on a chain copy whose DNS and socket factory lead to the picked endpoint (see
- * {@link EndpointRoute}): the request itself is never rebuilt. Per-try limits become the attempt
+ * interceptors) on a chain copy whose DNS leads to the picked endpoint (see {@link EndpointRoute}
+ * and {@link MeshSocketFactory}): the first attempt's request is never rebuilt. Per-try limits become the attempt
  * chain's connect/read/write timeouts.
  *
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
@@ -156,7 +156,10 @@ public final class MeshInterceptor implements Interceptor {
    * place where an attempt's transport is chosen (the identity issue adds mTLS here).
    */
   private Chain attemptChain(Chain chain, EndpointRoute route, long timeoutNanos) {
-    Chain c = chain.withDns(route).withSocketFactory(route);
+    Chain c = chain.withDns(route);
+    if (!(c.getSocketFactory() instanceof MeshSocketFactory)) {
+      c = c.withSocketFactory(MeshSocketFactory.INSTANCE); // a client not built by MeshHttp.addTo
+    }
     Proxy proxy = c.getProxy();
     if (forceDirect || (proxy != null && proxy.type() != Proxy.Type.DIRECT)) {
       c = c.withProxy(Proxy.NO_PROXY); // the endpoint is the destination, never a proxy
