@@ -33,11 +33,21 @@ public final class MeshSocketFactory extends SocketFactory {
     if (to instanceof InetSocketAddress isa) {
       String host = isa.getHostString(); // the marker if set; never a reverse lookup
       int at = host.lastIndexOf('@');
-      if (at > 0) {
+      if (at > 0 && at < host.length() - 1 && isDigits(host, at + 1)) {
         return new InetSocketAddress(isa.getAddress(), Integer.parseInt(host, at + 1, host.length(), 10));
       }
     }
     return to;
+  }
+
+  private static boolean isDigits(String s, int from) {
+    for (int i = from; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return s.length() - from <= 5;
   }
 
   @Override
