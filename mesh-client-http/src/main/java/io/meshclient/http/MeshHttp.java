@@ -65,6 +65,7 @@ public final class MeshHttp {
     private final Mesh mesh;
     private UnknownHosts unknownHosts = UnknownHosts.PASS_THROUGH;
     private @Nullable OpenTelemetry openTelemetry;
+    private long bufferBodyBytes;
 
     private Builder(Mesh mesh) {
       this.mesh = Objects.requireNonNull(mesh, "mesh");
@@ -82,6 +83,23 @@ public final class MeshHttp {
      */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
+    /**
+     * Reads up to {@code maxBytes} of each mesh response's body before the attempt counts as
+     * answered, so an endpoint that dies in the middle of a body fails the attempt (and an
+     * idempotent request is retried elsewhere) instead of failing the caller's read. Longer bodies
+     * stream as usual, committed once their first {@code maxBytes} arrived. For request/response
+     * APIs only: it delays a streamed response (server-sent events, long polls) until {@code
+     * maxBytes} arrive. Default 0: off, the response is the caller's once its headers arrive.
+     */
+    public Builder bufferResponseBodies(long maxBytes) {
+      if (maxBytes < 0 || maxBytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "bufferResponseBodies: " + maxBytes + " (expected: 0 for off, or up to 2^31-1 bytes)");
+      }
+      this.bufferBodyBytes = maxBytes;
       return this;
     }
 
@@ -141,7 +159,11 @@ public final class MeshHttp {
         otel = GlobalOpenTelemetry.get();
       }
       return new MeshInterceptor(
-          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(otel));
+          mesh,
+          unknownHosts == UnknownHosts.REFUSE,
+          forceDirect,
+          HttpTelemetry.create(otel),
+          bufferBodyBytes);
     }
   }
 }

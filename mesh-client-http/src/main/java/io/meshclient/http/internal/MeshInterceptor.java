@@ -41,14 +41,20 @@ public final class MeshInterceptor implements Interceptor {
   private final boolean refuseUnknownHosts;
   private final boolean forceDirect;
   private final HttpTelemetry telemetry;
+  private final long bufferBodyBytes;
   private final ConcurrentHashMap<String, ServiceClient> services = new ConcurrentHashMap<>();
 
   public MeshInterceptor(
-      Mesh mesh, boolean refuseUnknownHosts, boolean forceDirect, HttpTelemetry telemetry) {
+      Mesh mesh,
+      boolean refuseUnknownHosts,
+      boolean forceDirect,
+      HttpTelemetry telemetry,
+      long bufferBodyBytes) {
     this.mesh = mesh;
     this.refuseUnknownHosts = refuseUnknownHosts;
     this.forceDirect = forceDirect;
     this.telemetry = telemetry;
+    this.bufferBodyBytes = bufferBodyBytes;
   }
 
   @Override
@@ -118,6 +124,9 @@ public final class MeshInterceptor implements Interceptor {
         Response response;
         try {
           response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
+          if (bufferBodyBytes > 0) {
+            bufferBody(response);
+          }
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
@@ -136,6 +145,19 @@ public final class MeshInterceptor implements Interceptor {
       }
     } finally {
       call.finish();
+    }
+  }
+
+  /**
+   * Reads up to {@code bufferBodyBytes} of the body into OkHttp's own buffer (no copy), so a body
+   * cut short fails the attempt rather than the caller's read. A longer body streams as usual.
+   */
+  private void bufferBody(Response response) throws IOException {
+    try {
+      response.body().source().request(bufferBodyBytes + 1);
+    } catch (IOException e) {
+      response.close();
+      throw e;
     }
   }
 
