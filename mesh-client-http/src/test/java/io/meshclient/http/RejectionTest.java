@@ -182,6 +182,15 @@ class RejectionTest {
   }
 
   @Test
+  void addingTheMeshTwiceIsAnError() {
+    Mesh mesh = mesh(ServicePolicy.builder("orders"));
+    OkHttpClient.Builder b = MeshHttp.addTo(new OkHttpClient.Builder(), mesh);
+    assertThatThrownBy(() -> MeshHttp.addTo(b, mesh))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already has a mesh interceptor");
+  }
+
+  @Test
   void clientWithItsOwnSocketFactoryStillReachesTheEndpoints() throws Exception {
     Mesh mesh = mesh(ServicePolicy.builder("orders"));
     javax.net.SocketFactory own =
