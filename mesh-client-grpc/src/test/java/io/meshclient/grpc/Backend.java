@@ -31,7 +31,9 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
     /** UNAVAILABLE for calls 0, 1, 2 of every 10: exactly 30 %, deterministic. */
     FLAKY_30,
     /** Never answers. */
-    HANG
+    HANG,
+    /** UNAVAILABLE for the first call only. */
+    FAIL_ONCE
   }
 
   final String name;
@@ -138,6 +140,13 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       case FLAKY_30 -> {
         if (Math.floorMod(received.get() - 1, 10) < 3) {
           out.onError(Status.UNAVAILABLE.withDescription(name + " is flaky").asRuntimeException());
+          return true;
+        }
+        return false;
+      }
+      case FAIL_ONCE -> {
+        if (received.get() == 1) {
+          out.onError(Status.UNAVAILABLE.withDescription(name + " fails once").asRuntimeException());
           return true;
         }
         return false;
