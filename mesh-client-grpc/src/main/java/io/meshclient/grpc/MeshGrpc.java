@@ -17,6 +17,7 @@ import io.meshclient.grpc.internal.MeshNameResolverProvider;
 import io.meshclient.grpc.internal.Schedulers;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,7 +76,9 @@ public final class MeshGrpc {
     private @Nullable OpenTelemetry openTelemetry;
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
     private @Nullable Function<String, ManagedChannelBuilder<?>> transport;
-    private Function<Endpoint, SocketAddress> addresses = MeshNameResolverProvider::defaultAddress;
+    private Class<? extends SocketAddress> addressType = InetSocketAddress.class;
+    private Function<Endpoint, ? extends SocketAddress> addresses =
+        MeshNameResolverProvider::defaultAddress;
     private @Nullable Consumer<ManagedChannelBuilder<?>> configurer;
 
     private Builder(Mesh mesh, String service) {
@@ -145,8 +148,13 @@ public final class MeshGrpc {
       return this;
     }
 
-    /** How an endpoint becomes a socket address (default: its host and port). */
-    public Builder addresses(Function<Endpoint, SocketAddress> addresses) {
+    /**
+     * How an endpoint becomes a socket address (default: an {@link InetSocketAddress} of its host
+     * and port). {@code type} is what the transport is asked to support.
+     */
+    public <A extends SocketAddress> Builder addresses(
+        Class<A> type, Function<Endpoint, A> addresses) {
+      this.addressType = Objects.requireNonNull(type, "type");
       this.addresses = Objects.requireNonNull(addresses, "addresses");
       return this;
     }
@@ -164,9 +172,8 @@ public final class MeshGrpc {
     /** Builds the channel. Its lifecycle is the caller's: shut it down when done. */
     public ManagedChannel build() {
       String target = MeshNameResolverProvider.target(service);
-      NameResolverRegistry resolvers = new NameResolverRegistry();
-      resolvers.register(new MeshNameResolverProvider(mesh, addresses));
-      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolvers);
+      MeshNameResolverProvider resolver = new MeshNameResolverProvider(mesh, addressType, addresses);
+      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolver);
       if (configurer != null) {
         configurer.accept(b);
       }
@@ -198,13 +205,18 @@ public final class MeshGrpc {
       return b.build();
     }
 
+    /** Gives the channel builder this channel's resolver, in a registry of its own. */
     @SuppressWarnings("deprecation") // the only way to give a custom transport builder a resolver
-    private ManagedChannelBuilder<?> newChannelBuilder(String target, NameResolverRegistry resolvers) {
+    private ManagedChannelBuilder<?> newChannelBuilder(
+        String target, MeshNameResolverProvider resolver) {
       if (transport == null) {
+        NameResolverRegistry resolvers = new NameResolverRegistry();
+        resolvers.register(resolver);
         return Grpc.newChannelBuilder(target, credentials, resolvers);
       }
       ManagedChannelBuilder<?> b = transport.apply(target);
-      b.nameResolverFactory(resolvers.asFactory());
+      // A provider (not a bare factory) keeps its address types, which the transport checks.
+      b.nameResolverFactory(resolver);
       return b;
     }
 

@@ -30,10 +30,19 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
   public static final Attributes.Key<Endpoint> ENDPOINT = Attributes.Key.create("meshclient.endpoint");
 
   private final Mesh mesh;
-  private final Function<Endpoint, SocketAddress> addresses;
+  private final Class<? extends SocketAddress> addressType;
+  private final Function<Endpoint, ? extends SocketAddress> addresses;
 
-  public MeshNameResolverProvider(Mesh mesh, Function<Endpoint, SocketAddress> addresses) {
+  /**
+   * @param addressType the class of the addresses produced, which the transport must support
+   * @param addresses how an endpoint becomes a socket address
+   */
+  public MeshNameResolverProvider(
+      Mesh mesh,
+      Class<? extends SocketAddress> addressType,
+      Function<Endpoint, ? extends SocketAddress> addresses) {
     this.mesh = mesh;
+    this.addressType = addressType;
     this.addresses = addresses;
   }
 
@@ -97,7 +106,7 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
 
   @Override
   public Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
-    return List.of(InetSocketAddress.class);
+    return List.of(addressType);
   }
 
   /** Feeds the channel every endpoint list change of one service (on the channel's sync context). */
