@@ -20,7 +20,6 @@ import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -222,7 +221,7 @@ public final class MeshGrpc {
 
     @Override
     public String toString() {
-      return "MeshGrpc.Builder{service=" + service + ", interceptors=" + Arrays.toString(interceptors.toArray()) + "}";
+      return "MeshGrpc.Builder{service=" + service + ", interceptors=" + interceptors + "}";
     }
   }
 }
