@@ -221,7 +221,9 @@ class MeshChannelTest {
     }
     assertThat(killed.getCount()).isZero();
     assertThat(failures).isEmpty();
-    assertThat(a.served.get() + b.served.get()).isEqualTo(threads * perThread);
+    // Every call answered; a call b had served just as it died may have been served again by a
+    // (an idempotent route: at-least-once).
+    assertThat(a.served.get() + b.served.get()).isBetween(threads * perThread, threads * perThread + 8);
 
     Endpoint dead = endpoint(b);
     assertThat(dead.isEjected(ticker.read())).isTrue();
@@ -424,8 +426,10 @@ class MeshChannelTest {
       await().until(() -> seen.getOrDefault("v1", 0) > 50);
       // All traffic to v2, and v1 leaves the endpoint list while its streams are still open.
       apply(orders(v2).route(Route.of(RouteMatch.ANY, Destination.subset(V2, 100))));
-      int v1Before = v1.served.get();
-      await().until(() -> seen.getOrDefault("v2", 0) > 50);
+      await().until(() -> seen.getOrDefault("v2", 0) > 20);
+      int v1Before = v1.served.get(); // calls routed before the update have landed by now
+      int v2Before = seen.get("v2");
+      await().until(() -> seen.get("v2") > v2Before + 50);
       assertThat(v1.served.get()).isEqualTo(v1Before); // no new call reached v1
       stop.set(true);
       for (Future<?> f : traffic) {
