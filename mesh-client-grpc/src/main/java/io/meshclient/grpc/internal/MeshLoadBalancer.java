@@ -26,11 +26,20 @@ final class MeshLoadBalancer extends LoadBalancer {
   /** Remembered left endpoints, so a late pick for one fails over instead of waiting. */
   private static final int MAX_RETIRED = 1024;
 
-  private static final PickResult BYPASSED =
+  /**
+   * A pick that finds no attempt: grpc-java deferred the pick of a stream started on the caller's
+   * thread to another thread (its connection vanished between pick and stream), or a call reached
+   * this balancer without the mesh interceptor (not possible on a MeshGrpc channel). Nothing was
+   * sent: it fails over as a connect failure, and the retry carries its call in its options.
+   */
+  private static final PickResult LOST =
       PickResult.withError(
-          Status.INTERNAL.withDescription(
-              "meshclient: the call reached the meshclient balancer without passing through the"
-                  + " mesh interceptor; build channels with MeshGrpc"));
+          Status.UNAVAILABLE
+              .withDescription(
+                  "meshclient: no mesh attempt for this pick (a pick deferred off the caller's"
+                      + " thread, or a call that bypassed the mesh interceptor; build channels"
+                      + " with MeshGrpc)")
+              .withCause(new MeshPickFailure("no mesh attempt for this pick", null)));
 
   /**
    * An attempt started on the caller's thread (no options key) whose endpoint was not READY at
@@ -246,13 +255,13 @@ final class MeshLoadBalancer extends LoadBalancer {
       if (attempt == null) {
         attempt = MeshAttempt.CURRENT.get();
         if (attempt == null || !attempt.starts(args.getHeaders())) {
-          return BYPASSED;
+          return LOST;
         }
         onCallerThread = true;
       }
       Endpoint e = attempt.endpoint();
       if (e == null) {
-        return BYPASSED;
+        return LOST;
       }
       PickResult r = results.get(e);
       if (onCallerThread && (r == null || !r.hasResult())) {

@@ -166,19 +166,20 @@ class PickerTest {
       assertThat(MeshClientCall.isConnectFailure(r.getStatus())).isTrue();
 
       // Another stream's pick on this thread is not this attempt's.
-      assertThat(picker.pickSubchannel(args(CallOptions.DEFAULT)).getStatus().getCode())
-          .isEqualTo(Status.Code.INTERNAL);
+      assertThat(MeshClientCall.isConnectFailure(picker.pickSubchannel(args(CallOptions.DEFAULT)).getStatus()))
+          .isTrue();
     } finally {
       MeshAttempt.CURRENT.remove();
     }
   }
 
   @Test
-  void aCallThatBypassedTheMeshInterceptorFailsWithAnExplanation() {
+  void aPickWithoutAnAttemptFailsOverWithAnExplanation() {
     MeshLoadBalancer.Picker picker =
         new MeshLoadBalancer.Picker(new IdentityHashMap<>(), new IdentityHashMap<>());
     PickResult r = picker.pickSubchannel(args(CallOptions.DEFAULT));
-    assertThat(r.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(r.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(MeshClientCall.isConnectFailure(r.getStatus())).isTrue(); // nothing was sent
     assertThat(r.getStatus().getDescription()).contains("mesh interceptor");
   }
 
