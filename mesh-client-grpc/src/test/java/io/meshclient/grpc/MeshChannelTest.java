@@ -473,6 +473,81 @@ class MeshChannelTest {
   }
 
   @Test
+  void streamsAreGuardedByTheConcurrencyLimitAndReleaseTheirSlot() throws Exception {
+    Backend a = grpc.backend("a");
+    CountDownLatch gate = new CountDownLatch(1);
+    a.streamGate = gate;
+    apply(
+        orders(a)
+            .circuitBreaker(
+                io.meshclient.policy.CircuitBreakerPolicy.builder().maxConcurrentRequests(2).build()));
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
+    List<Iterator<SimpleResponse>> open = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Iterator<SimpleResponse> it = stub.withDeadlineAfter(20, TimeUnit.SECONDS).serverStreamingRpc(req("2"));
+      it.next(); // in flight, held open by the gate
+      open.add(it);
+    }
+    assertThatThrownBy(() -> stub.serverStreamingRpc(req("2")).next())
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(e.getStatus().getDescription())
+                  .contains(Rejection.CONCURRENCY_LIMIT.description());
+            });
+    gate.countDown();
+    for (Iterator<SimpleResponse> it : open) {
+      it.forEachRemaining(r -> {});
+    }
+    a.streamGate = null;
+    assertThat(mesh.service("orders").stats().inFlight()).isZero(); // slots released on close
+    assertThat(backendOf(stub.unaryRpc(req("after")))).isEqualTo("a");
+  }
+
+  @Test
+  void aClientStreamIsCommittedByItsFirstMessageAndNotRetried() throws Exception {
+    Backend flaky = grpc.backend("flaky");
+    Backend healthy = grpc.backend("healthy");
+    flaky.behavior = Backend.Behavior.FAIL_ONCE;
+    apply(
+        orders(flaky, healthy)
+            .loadBalancer(LbAlgorithm.ROUND_ROBIN)
+            .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent()));
+    ManagedChannel channel = channel();
+    List<Status> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < 2; i++) { // round robin: one of the two lands on the flaky backend first
+      java.util.concurrent.CompletableFuture<Status> done = new java.util.concurrent.CompletableFuture<>();
+      io.grpc.stub.StreamObserver<SimpleRequest> out =
+          SimpleServiceGrpc.newStub(channel)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .clientStreamingRpc(
+                  new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(SimpleResponse value) {}
+
+                    @Override
+                    public void onError(Throwable t) {
+                      done.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      done.complete(Status.OK);
+                    }
+                  });
+      out.onNext(req("x"));
+      out.onNext(req("y"));
+      out.onCompleted();
+      outcomes.add(done.get(10, TimeUnit.SECONDS));
+    }
+    // The failed stream had sent its messages: it surfaces, it is not replayed elsewhere.
+    assertThat(outcomes).extracting(Status::getCode).containsExactlyInAnyOrder(Status.Code.OK, Status.Code.UNAVAILABLE);
+    assertThat(mesh.service("orders").stats().retries()).isZero();
+    assertThat(flaky.received.get() + healthy.received.get()).isEqualTo(2);
+  }
+
+  @Test
   void rejectionsSurfaceAsUnavailableNamingServiceAndReason() {
     ManagedChannel channel = grpc.register(MeshGrpc.channel(mesh, "payments"));
     assertThatThrownBy(() -> stub(channel).unaryRpc(req("?")))
