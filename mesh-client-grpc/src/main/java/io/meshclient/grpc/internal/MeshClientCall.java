@@ -93,8 +93,6 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private final MeshClientInterceptor owner;
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
-  /** {@link #options} carrying this call for the balancer; made only when needed (see MeshAttempt). */
-  private @Nullable CallOptions keyed;
   private final Channel next;
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
@@ -111,16 +109,33 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private @Nullable MeshCall call;
   private boolean perTryDeadline;
   private @Nullable ReqT message;
-  private @Nullable List<ReqT> unsent;
   private int requested;
   private boolean halfClosed;
-  private @Nullable Boolean compression;
   private boolean cancelled;
   private boolean committed;
   private boolean closed;
-  private @Nullable ScheduledFuture<?> pendingRetry;
-  private @Nullable Status lastStatus;
-  private @Nullable Metadata lastTrailers;
+  /** State only some calls need (retries, client streams, compression); made on first use. */
+  private @Nullable Rare<ReqT> rare;
+
+  /** Kept out of the call object so the common call stays small. Guarded by the call. */
+  private static final class Rare<ReqT> {
+    /** The call's options carrying the call for the balancer (see MeshAttempt). */
+    @Nullable CallOptions keyed;
+    /** Client-stream messages sent between attempts, for the next one. */
+    @Nullable List<ReqT> unsent;
+    @Nullable Boolean compression;
+    @Nullable ScheduledFuture<?> pendingRetry;
+    @Nullable Status lastStatus;
+    @Nullable Metadata lastTrailers;
+  }
+
+  private Rare<ReqT> rare() {
+    Rare<ReqT> r = rare;
+    if (r == null) {
+      r = rare = new Rare<>();
+    }
+    return r;
+  }
 
   MeshClientCall(
       MeshClientInterceptor owner,
@@ -243,8 +258,9 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     } else {
       ac.start(attemptListener, h);
     }
-    if (compression != null) {
-      ac.setMessageCompression(compression);
+    Rare<ReqT> r = rare;
+    if (r != null && r.compression != null) {
+      ac.setMessageCompression(r.compression);
     }
     if (requested > 0) {
       ac.request(requested);
@@ -252,9 +268,9 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     if (message != null) {
       ac.sendMessage(message);
     }
-    List<ReqT> pending = unsent;
-    if (pending != null) {
-      unsent = null;
+    List<ReqT> pending = r == null ? null : r.unsent;
+    if (r != null && pending != null) {
+      r.unsent = null;
       for (ReqT m : pending) {
         ac.sendMessage(m);
       }
@@ -266,9 +282,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   }
 
   private CallOptions keyedOptions() {
-    CallOptions k = keyed;
+    Rare<ReqT> r = rare();
+    CallOptions k = r.keyed;
     if (k == null) {
-      k = keyed = options.withOption(MeshAttempt.KEY, this);
+      k = r.keyed = options.withOption(MeshAttempt.KEY, this);
     }
     return k;
   }
@@ -318,9 +335,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
           }
         }
         if (ac == null) { // between attempts: hand it to the next one
-          List<ReqT> pending = unsent;
+          Rare<ReqT> r = rare();
+          List<ReqT> pending = r.unsent;
           if (pending == null) {
-            pending = unsent = new ArrayList<>(2);
+            pending = r.unsent = new ArrayList<>(2);
           }
           pending.add(msg);
         }
@@ -348,7 +366,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   @Override
   public void setMessageCompression(boolean enabled) {
     synchronized (this) {
-      compression = enabled;
+      rare().compression = enabled;
       ClientCall<ReqT, RespT> ac = attemptCall;
       if (ac != null) {
         ac.setMessageCompression(enabled);
@@ -384,10 +402,11 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (listener == null || call == null) {
         return; // before start: start() closes
       }
-      ScheduledFuture<?> retry = pendingRetry;
-      if (retry != null) {
+      Rare<ReqT> r = rare;
+      ScheduledFuture<?> retry = r == null ? null : r.pendingRetry;
+      if (r != null && retry != null) {
         retry.cancel(false);
-        pendingRetry = null;
+        r.pendingRetry = null;
       }
       status = Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
       finish();
@@ -401,7 +420,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     MeshCall c = call;
     call = null;
     message = null;
-    unsent = null;
+    Rare<ReqT> r = rare;
+    if (r != null) {
+      r.unsent = null;
+    }
     if (c != null) {
       c.finish();
       owner.pool.release(c);
@@ -439,9 +461,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (d.isRetry() && !cancelled && !context.isCancelled()) {
         long backoff = c.backoffNanos();
         if (backoff > 0) {
-          lastStatus = status;
-          lastTrailers = trailers;
-          pendingRetry =
+          Rare<ReqT> r = rare();
+          r.lastStatus = status;
+          r.lastTrailers = trailers;
+          r.pendingRetry =
               owner.scheduler.schedule(this::retryAfterBackoff, backoff, TimeUnit.NANOSECONDS);
           return;
         }
@@ -463,11 +486,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Status refused;
     Metadata trailers;
     synchronized (this) {
-      pendingRetry = null;
-      Status last = lastStatus;
-      trailers = lastTrailers == null ? new Metadata() : lastTrailers;
-      lastStatus = null;
-      lastTrailers = null;
+      Rare<ReqT> r = rare();
+      r.pendingRetry = null;
+      Status last = r.lastStatus;
+      trailers = r.lastTrailers == null ? new Metadata() : r.lastTrailers;
+      r.lastStatus = null;
+      r.lastTrailers = null;
       if (closed || last == null) {
         return;
       }
