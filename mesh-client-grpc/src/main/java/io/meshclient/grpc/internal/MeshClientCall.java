@@ -229,13 +229,14 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     long timeout = c.attemptTimeoutNanos(a);
     // The common case, a first attempt to a READY endpoint, is picked on this thread inside
     // start() and needs no options copy; everything else carries the call in its options.
-    boolean onThisThread = a == 0 && timeout == 0 && !owner.tracing && owner.ready.isReady(e);
+    boolean onThisThread = a == 0 && !owner.tracing && owner.ready.isReady(e);
     CallOptions o = onThisThread ? options : keyedOptions();
     perTryDeadline = false;
     if (timeout > 0) {
       Deadline current = o.getDeadline();
       if (current == null || current.timeRemaining(TimeUnit.NANOSECONDS) > timeout) {
-        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS); // only when a policy sets one
+        // Only when a policy limit is tighter than the caller's: grpc enforces it on the attempt.
+        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS);
         perTryDeadline = c.remainingNanos() > timeout;
       }
     }
