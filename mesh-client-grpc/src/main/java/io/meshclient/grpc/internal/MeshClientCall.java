@@ -514,8 +514,13 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Context previous = context.attach();
     try {
       Status refused = startAttempt();
-      return refused == null
-          ? null
+      if (refused == null) {
+        return null;
+      }
+      // The deadline passing is the call's answer; otherwise the last failure is, with the reason
+      // no retry followed.
+      return refused.getCode() == Status.Code.DEADLINE_EXCEEDED
+          ? refused
           : lastFailure.augmentDescription("meshclient: no retry: " + refused.getDescription());
     } finally {
       context.detach(previous);
