@@ -42,6 +42,7 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
   private volatile Server server;
   private int port;
   volatile Behavior behavior = Behavior.OK;
+
   /** When set, server-streaming calls send one message and then wait for it. */
   volatile CountDownLatch streamGate;
 
@@ -146,7 +147,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       }
       case FAIL_ONCE -> {
         if (received.get() == 1) {
-          out.onError(Status.UNAVAILABLE.withDescription(name + " fails once").asRuntimeException());
+          out.onError(
+              Status.UNAVAILABLE.withDescription(name + " fails once").asRuntimeException());
           return true;
         }
         return false;
@@ -177,7 +179,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       return;
     }
     served.incrementAndGet();
-    int n = request.getRequestMessage().isEmpty() ? 3 : Integer.parseInt(request.getRequestMessage());
+    int n =
+        request.getRequestMessage().isEmpty() ? 3 : Integer.parseInt(request.getRequestMessage());
     out.onNext(reply("0"));
     CountDownLatch gate = streamGate;
     if (gate != null) {
