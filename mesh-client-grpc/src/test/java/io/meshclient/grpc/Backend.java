@@ -33,7 +33,9 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
     /** Never answers. */
     HANG,
     /** UNAVAILABLE for the first call only. */
-    FAIL_ONCE
+    FAIL_ONCE,
+    /** Server streams send one message, then fail with UNAVAILABLE. */
+    FAIL_MID_STREAM
   }
 
   final String name;
@@ -182,6 +184,11 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
     int n =
         request.getRequestMessage().isEmpty() ? 3 : Integer.parseInt(request.getRequestMessage());
     out.onNext(reply("0"));
+    if (behavior == Behavior.FAIL_MID_STREAM) {
+      out.onError(
+          Status.UNAVAILABLE.withDescription(name + " broke mid-stream").asRuntimeException());
+      return;
+    }
     CountDownLatch gate = streamGate;
     if (gate != null) {
       try {

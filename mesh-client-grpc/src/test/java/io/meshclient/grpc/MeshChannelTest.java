@@ -484,6 +484,41 @@ class MeshChannelTest {
   }
 
   @Test
+  void aServerStreamIsRetriedOnlyWhileNothingWasReceived() {
+    Backend a = grpc.backend("a");
+    Backend b = grpc.backend("b");
+    apply(
+        orders(a, b)
+            .loadBalancer(LbAlgorithm.ROUND_ROBIN)
+            .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent()));
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
+
+    // Failing before any response: retried on the other endpoint, the caller sees one stream.
+    // Round robin sends one of the two calls to a first.
+    a.behavior = Backend.Behavior.FAIL_ONCE;
+    for (int i = 0; i < 2; i++) {
+      List<String> got = new ArrayList<>();
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+          .serverStreamingRpc(req("3"))
+          .forEachRemaining(r -> got.add(r.getResponseMessage()));
+      assertThat(got).hasSize(3);
+    }
+    assertThat(mesh.service("orders").stats().retries()).isEqualTo(1);
+
+    // Failing after a message was received: committed, the failure is the caller's answer.
+    a.behavior = Backend.Behavior.FAIL_MID_STREAM;
+    b.behavior = Backend.Behavior.FAIL_MID_STREAM;
+    Iterator<SimpleResponse> it =
+        stub.withDeadlineAfter(5, TimeUnit.SECONDS).serverStreamingRpc(req("3"));
+    assertThat(it.next().getResponseMessage()).endsWith(":0");
+    assertThatThrownBy(it::next)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(mesh.service("orders").stats().retries()).isEqualTo(1); // no new retry
+  }
+
+  @Test
   void streamsAreGuardedByTheConcurrencyLimitAndReleaseTheirSlot() throws Exception {
     Backend a = grpc.backend("a");
     CountDownLatch gate = new CountDownLatch(1);
