@@ -10,16 +10,15 @@ import io.grpc.NameResolverRegistry;
 import io.grpc.ServerInterceptor;
 import io.meshclient.Endpoint;
 import io.meshclient.Mesh;
-import io.meshclient.grpc.internal.AttemptSpanInterceptor;
 import io.meshclient.grpc.internal.MeshClientInterceptor;
 import io.meshclient.grpc.internal.MeshLoadBalancerProvider;
 import io.meshclient.grpc.internal.MeshNameResolverProvider;
+import io.meshclient.grpc.internal.OtelGrpc;
 import io.meshclient.grpc.internal.Schedulers;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -57,12 +56,13 @@ public final class MeshGrpc {
 
   /**
    * For servers: extracts the W3C trace context from incoming metadata and makes the SERVER span
-   * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with
-   * {@code ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
-   * instruments the server, or spans would be doubled.
+   * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with {@code
+   * ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
+   * instruments the server, or spans would be doubled. Needs the optional dependency {@code
+   * io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
    */
   public static ServerInterceptor serverInterceptor(OpenTelemetry openTelemetry) {
-    return GrpcTelemetry.create(openTelemetry).createServerInterceptor();
+    return OtelGrpc.serverInterceptor(openTelemetry);
   }
 
   /** Options of a mesh channel. Not thread-safe; {@link #build()} may be called more than once. */
@@ -75,7 +75,9 @@ public final class MeshGrpc {
     private @Nullable OpenTelemetry openTelemetry;
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
     private @Nullable Function<String, ManagedChannelBuilder<?>> transport;
-    private Function<Endpoint, SocketAddress> addresses = MeshNameResolverProvider::defaultAddress;
+    private Class<? extends SocketAddress> addressType = InetSocketAddress.class;
+    private Function<Endpoint, ? extends SocketAddress> addresses =
+        MeshNameResolverProvider::defaultAddress;
     private @Nullable Consumer<ManagedChannelBuilder<?>> configurer;
 
     private Builder(Mesh mesh, String service) {
@@ -114,10 +116,11 @@ public final class MeshGrpc {
     }
 
     /**
-     * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC
-     * instrumentation (RPC semantic conventions, W3C context injected into metadata), with the
-     * mesh's {@code meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent
-     * instruments the application: it already makes one span per call.
+     * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC instrumentation
+     * (RPC semantic conventions, W3C context injected into metadata), with the mesh's {@code
+     * meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent instruments the
+     * application: it already makes one span per call. Needs the optional dependency {@code
+     * io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
      */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
@@ -125,8 +128,8 @@ public final class MeshGrpc {
     }
 
     /**
-     * Application interceptors. They see each logical call once, above the mesh's retries; as
-     * with {@link ManagedChannelBuilder#intercept}, the last one given runs first.
+     * Application interceptors. They see each logical call once, above the mesh's retries; as with
+     * {@link ManagedChannelBuilder#intercept}, the last one given runs first.
      */
     public Builder intercept(ClientInterceptor... interceptors) {
       for (ClientInterceptor i : interceptors) {
@@ -145,16 +148,22 @@ public final class MeshGrpc {
       return this;
     }
 
-    /** How an endpoint becomes a socket address (default: its host and port). */
-    public Builder addresses(Function<Endpoint, SocketAddress> addresses) {
+    /**
+     * How an endpoint becomes a socket address (default: an {@link InetSocketAddress} of its host
+     * and port). {@code type} is what the transport is asked to support.
+     */
+    public <A extends SocketAddress> Builder addresses(
+        Class<A> type, Function<Endpoint, A> addresses) {
+      this.addressType = Objects.requireNonNull(type, "type");
       this.addresses = Objects.requireNonNull(addresses, "addresses");
       return this;
     }
 
     /**
      * Further transport options (keepalive, message limits, user agent) applied to the channel
-     * builder before the mesh's own settings, which win: name resolution, load balancing and
-     * retry stay the mesh's.
+     * builder before the mesh's own settings, which win: name resolution, load balancing and retry
+     * stay the mesh's. Interceptors added here run below the mesh, once per attempt; add
+     * application interceptors with {@link #intercept} instead.
      */
     public Builder configure(Consumer<ManagedChannelBuilder<?>> configurer) {
       this.configurer = Objects.requireNonNull(configurer, "configurer");
@@ -164,9 +173,9 @@ public final class MeshGrpc {
     /** Builds the channel. Its lifecycle is the caller's: shut it down when done. */
     public ManagedChannel build() {
       String target = MeshNameResolverProvider.target(service);
-      NameResolverRegistry resolvers = new NameResolverRegistry();
-      resolvers.register(new MeshNameResolverProvider(mesh, addresses));
-      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolvers);
+      MeshNameResolverProvider resolver =
+          new MeshNameResolverProvider(mesh, addressType, addresses);
+      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolver);
       if (configurer != null) {
         configurer.accept(b);
       }
@@ -182,8 +191,7 @@ public final class MeshGrpc {
       // attempt's span is current when it runs.
       List<String> perAttemptHeaders = List.of();
       if (openTelemetry != null) {
-        GrpcTelemetry telemetry = GrpcTelemetry.create(openTelemetry);
-        b.intercept(new AttemptSpanInterceptor(), telemetry.createClientInterceptor());
+        b.intercept(OtelGrpc.clientInterceptors(openTelemetry));
         perAttemptHeaders =
             List.copyOf(openTelemetry.getPropagators().getTextMapPropagator().fields());
       }
@@ -191,6 +199,8 @@ public final class MeshGrpc {
           new MeshClientInterceptor(
               mesh.service(service),
               scheduler != null ? scheduler : Schedulers.shared(),
+              resolver.ready(),
+              openTelemetry != null,
               perAttemptHeaders));
       if (!interceptors.isEmpty()) {
         b.intercept(interceptors);
@@ -198,19 +208,24 @@ public final class MeshGrpc {
       return b.build();
     }
 
+    /** Gives the channel builder this channel's resolver, in a registry of its own. */
     @SuppressWarnings("deprecation") // the only way to give a custom transport builder a resolver
-    private ManagedChannelBuilder<?> newChannelBuilder(String target, NameResolverRegistry resolvers) {
+    private ManagedChannelBuilder<?> newChannelBuilder(
+        String target, MeshNameResolverProvider resolver) {
       if (transport == null) {
+        NameResolverRegistry resolvers = new NameResolverRegistry();
+        resolvers.register(resolver);
         return Grpc.newChannelBuilder(target, credentials, resolvers);
       }
       ManagedChannelBuilder<?> b = transport.apply(target);
-      b.nameResolverFactory(resolvers.asFactory());
+      // A provider (not a bare factory) keeps its address types, which the transport checks.
+      b.nameResolverFactory(resolver);
       return b;
     }
 
     @Override
     public String toString() {
-      return "MeshGrpc.Builder{service=" + service + ", interceptors=" + Arrays.toString(interceptors.toArray()) + "}";
+      return "MeshGrpc.Builder{service=" + service + ", interceptors=" + interceptors + "}";
     }
   }
 }

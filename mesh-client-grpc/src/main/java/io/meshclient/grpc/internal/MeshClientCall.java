@@ -40,14 +40,14 @@ import org.jspecify.annotations.Nullable;
  *       them.
  *   <li><b>One decision, in the engine:</b> which failures count against an endpoint, which are
  *       retryable, idempotency, "a retry must be able to finish before the deadline", backoff with
- *       jitter: all of it is the engine's, identical for HTTP. Built-in retry would duplicate it
- *       in a generated service config and drift.
+ *       jitter: all of it is the engine's, identical for HTTP. Built-in retry would duplicate it in
+ *       a generated service config and drift.
  *   <li><b>Streaming:</b> grpc commits when response headers arrive and replays buffered client
  *       messages. We commit at the same point (nothing received yet is the only safe time), and
- *       replay only what a call of one request message needs: unary and server-streaming calls
- *       keep a reference to their single request. Client- and bidi-streaming calls are not
- *       buffered: they commit when their first message is sent, so they are retried only for
- *       failures before that (a connect failure, a refused stream, a status before any send).
+ *       replay only what a call of one request message needs: unary and server-streaming calls keep
+ *       a reference to their single request. Client- and bidi-streaming calls are not buffered:
+ *       they commit when their first message is sent, so they are retried only for failures before
+ *       that (a connect failure, a refused stream, a status before any send).
  * </ul>
  *
  * The channel is built with grpc's retry disabled, so no request is ever retried twice over.
@@ -56,8 +56,8 @@ import org.jspecify.annotations.Nullable;
  *
  * The application calls {@code start/request/sendMessage/halfClose/cancel} on its thread; attempt
  * callbacks arrive on the call's executor; a backoff ends on the timer thread. State they share is
- * guarded by this object's monitor (uncontended on the common path). Callbacks to the
- * application's listener are never made while holding it, except from within its own calls.
+ * guarded by this object's monitor (uncontended on the common path). Callbacks to the application's
+ * listener are never made while holding it, except from within its own calls.
  */
 final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implements MeshAttempt {
 
@@ -94,8 +94,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
   private final Channel next;
+
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
+
   private final AttemptListener attemptListener = new AttemptListener();
 
   private @Nullable Listener<RespT> listener;
@@ -109,16 +111,36 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private @Nullable MeshCall call;
   private boolean perTryDeadline;
   private @Nullable ReqT message;
-  private @Nullable List<ReqT> unsent;
   private int requested;
   private boolean halfClosed;
-  private @Nullable Boolean compression;
   private boolean cancelled;
   private boolean committed;
   private boolean closed;
-  private @Nullable ScheduledFuture<?> pendingRetry;
-  private @Nullable Status lastStatus;
-  private @Nullable Metadata lastTrailers;
+
+  /** State only some calls need (retries, client streams, compression); made on first use. */
+  private @Nullable Rare<ReqT> rare;
+
+  /** Kept out of the call object so the common call stays small. Guarded by the call. */
+  private static final class Rare<ReqT> {
+    /** The call's options carrying the call for the balancer (see MeshAttempt). */
+    @Nullable CallOptions keyed;
+
+    /** Client-stream messages sent between attempts, for the next one. */
+    @Nullable List<ReqT> unsent;
+
+    @Nullable Boolean compression;
+    @Nullable ScheduledFuture<?> pendingRetry;
+    @Nullable Status lastStatus;
+    @Nullable Metadata lastTrailers;
+  }
+
+  private Rare<ReqT> rare() {
+    Rare<ReqT> r = rare;
+    if (r == null) {
+      r = rare = new Rare<>();
+    }
+    return r;
+  }
 
   MeshClientCall(
       MeshClientInterceptor owner,
@@ -127,8 +149,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       Channel next) {
     this.owner = owner;
     this.method = method;
-    // The one allocation grpc's API forces to reach the balancer: options carrying this call.
-    this.options = callOptions.withOption(MeshAttempt.KEY, this);
+    this.options = callOptions;
     this.next = next;
     this.replayable = method.getType().clientSendsOneMessage();
   }
@@ -136,6 +157,11 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   @Override
   public @Nullable Endpoint endpoint() {
     return endpoint;
+  }
+
+  @Override
+  public boolean starts(Metadata h) {
+    return h == headers && attempt == 0;
   }
 
   @Override
@@ -174,7 +200,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Status failed;
     synchronized (this) {
       call = c;
-      failed = cancelled ? Status.CANCELLED.withDescription("cancelled before start") : startAttempt();
+      failed =
+          cancelled ? Status.CANCELLED.withDescription("cancelled before start") : startAttempt();
       if (failed != null) {
         finish();
       }
@@ -205,13 +232,17 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Endpoint e = c.endpoint(a);
     endpoint = e; // read by the picker when this attempt's stream is created
     attempt = a;
-    CallOptions o = options;
-    perTryDeadline = false;
     long timeout = c.attemptTimeoutNanos(a);
+    // The common case, a first attempt to a READY endpoint, is picked on this thread inside
+    // start() and needs no options copy; everything else carries the call in its options.
+    boolean onThisThread = a == 0 && !owner.tracing && owner.ready.isReady(e);
+    CallOptions o = onThisThread ? options : keyedOptions();
+    perTryDeadline = false;
     if (timeout > 0) {
       Deadline current = o.getDeadline();
       if (current == null || current.timeRemaining(TimeUnit.NANOSECONDS) > timeout) {
-        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS); // only when a policy sets one
+        // Only when a policy limit is tighter than the caller's: grpc enforces it on the attempt.
+        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS);
         perTryDeadline = c.remainingNanos() > timeout;
       }
     }
@@ -221,9 +252,22 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     }
     ClientCall<ReqT, RespT> ac = next.newCall(method, o);
     attemptCall = ac;
-    ac.start(attemptListener, h == null ? new Metadata() : h);
-    if (compression != null) {
-      ac.setMessageCompression(compression);
+    if (h == null) {
+      h = new Metadata();
+    }
+    if (onThisThread) {
+      MeshAttempt.CURRENT.set(this);
+      try {
+        ac.start(attemptListener, h);
+      } finally {
+        MeshAttempt.CURRENT.set(null);
+      }
+    } else {
+      ac.start(attemptListener, h);
+    }
+    Rare<ReqT> r = rare;
+    if (r != null && r.compression != null) {
+      ac.setMessageCompression(r.compression);
     }
     if (requested > 0) {
       ac.request(requested);
@@ -231,9 +275,9 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     if (message != null) {
       ac.sendMessage(message);
     }
-    List<ReqT> pending = unsent;
-    if (pending != null) {
-      unsent = null;
+    List<ReqT> pending = r == null ? null : r.unsent;
+    if (r != null && pending != null) {
+      r.unsent = null;
       for (ReqT m : pending) {
         ac.sendMessage(m);
       }
@@ -242,6 +286,15 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       ac.halfClose();
     }
     return null;
+  }
+
+  private CallOptions keyedOptions() {
+    Rare<ReqT> r = rare();
+    CallOptions k = r.keyed;
+    if (k == null) {
+      k = r.keyed = options.withOption(MeshAttempt.KEY, this);
+    }
+    return k;
   }
 
   /** A fresh copy of the call's headers for a retry: without the last attempt's trace context. */
@@ -289,9 +342,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
           }
         }
         if (ac == null) { // between attempts: hand it to the next one
-          List<ReqT> pending = unsent;
+          Rare<ReqT> r = rare();
+          List<ReqT> pending = r.unsent;
           if (pending == null) {
-            pending = unsent = new ArrayList<>(2);
+            pending = r.unsent = new ArrayList<>(2);
           }
           pending.add(msg);
         }
@@ -319,7 +373,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   @Override
   public void setMessageCompression(boolean enabled) {
     synchronized (this) {
-      compression = enabled;
+      rare().compression = enabled;
       ClientCall<ReqT, RespT> ac = attemptCall;
       if (ac != null) {
         ac.setMessageCompression(enabled);
@@ -355,12 +409,14 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (listener == null || call == null) {
         return; // before start: start() closes
       }
-      ScheduledFuture<?> retry = pendingRetry;
-      if (retry != null) {
+      Rare<ReqT> r = rare;
+      ScheduledFuture<?> retry = r == null ? null : r.pendingRetry;
+      if (r != null && retry != null) {
         retry.cancel(false);
-        pendingRetry = null;
+        r.pendingRetry = null;
       }
-      status = Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
+      status =
+          Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
       finish();
     }
     deliverClose(status, new Metadata());
@@ -372,7 +428,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     MeshCall c = call;
     call = null;
     message = null;
-    unsent = null;
+    Rare<ReqT> r = rare;
+    if (r != null) {
+      r.unsent = null;
+    }
     if (c != null) {
       c.finish();
       owner.pool.release(c);
@@ -410,9 +469,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (d.isRetry() && !cancelled && !context.isCancelled()) {
         long backoff = c.backoffNanos();
         if (backoff > 0) {
-          lastStatus = status;
-          lastTrailers = trailers;
-          pendingRetry =
+          Rare<ReqT> r = rare();
+          r.lastStatus = status;
+          r.lastTrailers = trailers;
+          r.pendingRetry =
               owner.scheduler.schedule(this::retryAfterBackoff, backoff, TimeUnit.NANOSECONDS);
           return;
         }
@@ -434,11 +494,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Status refused;
     Metadata trailers;
     synchronized (this) {
-      pendingRetry = null;
-      Status last = lastStatus;
-      trailers = lastTrailers == null ? new Metadata() : lastTrailers;
-      lastStatus = null;
-      lastTrailers = null;
+      Rare<ReqT> r = rare();
+      r.pendingRetry = null;
+      Status last = r.lastStatus;
+      trailers = r.lastTrailers == null ? new Metadata() : r.lastTrailers;
+      r.lastStatus = null;
+      r.lastTrailers = null;
       if (closed || last == null) {
         return;
       }
@@ -453,15 +514,20 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
 
   /**
    * Starts a retry in the caller's gRPC context (its deadline, cancellation and trace context
-   * follow the attempt onto whichever thread runs it). Returns the status to close with if the
-   * mesh refuses it: the last failure, saying why no retry followed.
+   * follow the attempt onto whichever thread runs it). Returns the status to close with if the mesh
+   * refuses it: the last failure, saying why no retry followed.
    */
   private @Nullable Status retry(Status lastFailure) {
     Context previous = context.attach();
     try {
       Status refused = startAttempt();
-      return refused == null
-          ? null
+      if (refused == null) {
+        return null;
+      }
+      // The deadline passing is the call's answer; otherwise the last failure is, with the reason
+      // no retry followed.
+      return refused.getCode() == Status.Code.DEADLINE_EXCEEDED
+          ? refused
           : lastFailure.augmentDescription("meshclient: no retry: " + refused.getDescription());
     } finally {
       context.detach(previous);

@@ -29,16 +29,32 @@ public final class MeshClientInterceptor implements ClientInterceptor {
 
   final ServiceHandle handle;
   final ScheduledExecutorService scheduler;
-  /** Headers that per-attempt interceptors inject (trace context): removed before a retry re-sends. */
+
+  /**
+   * Headers that per-attempt interceptors inject (trace context): removed before a retry re-sends.
+   */
   final List<Metadata.Key<String>> perAttemptHeaders;
 
   final MeshCallPool pool;
+
+  /** The READY endpoints of this interceptor's channel. */
+  final ReadyEndpoints ready;
+
+  /** Per-attempt interceptors below read the attempt from the call options. */
+  final boolean tracing;
+
   private final ConcurrentHashMap<String, String> paths = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Metadata.Key<String>> keys = new ConcurrentHashMap<>();
 
   public MeshClientInterceptor(
-      ServiceHandle handle, ScheduledExecutorService scheduler, Collection<String> perAttemptHeaders) {
+      ServiceHandle handle,
+      ScheduledExecutorService scheduler,
+      ReadyEndpoints ready,
+      boolean tracing,
+      Collection<String> perAttemptHeaders) {
     this.handle = handle;
+    this.ready = ready;
+    this.tracing = tracing;
     this.scheduler = scheduler;
     this.perAttemptHeaders =
         perAttemptHeaders.stream()
@@ -74,9 +90,14 @@ public final class MeshClientInterceptor implements ClientInterceptor {
     return k == NO_KEY ? null : k;
   }
 
-  /** The status of a call the mesh refused, naming service, endpoint and reason. */
+  /**
+   * The status of a call the mesh refused, naming service, endpoint and reason: UNAVAILABLE, or
+   * DEADLINE_EXCEEDED when the refusal is that the call's deadline passed.
+   */
   Status rejected(Rejection reason, @Nullable String endpoint) {
     MeshRejectedException e = new MeshRejectedException(handle.name(), reason, endpoint);
-    return Status.UNAVAILABLE.withDescription(e.getMessage()).withCause(e);
+    Status base =
+        reason == Rejection.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE;
+    return base.withDescription(e.getMessage()).withCause(e);
   }
 }

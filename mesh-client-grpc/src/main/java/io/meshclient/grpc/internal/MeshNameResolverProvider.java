@@ -27,13 +27,24 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
   public static final String SCHEME = "mesh";
 
   /** The {@link Endpoint} an address stands for; the load balancer keys subchannels by it. */
-  public static final Attributes.Key<Endpoint> ENDPOINT = Attributes.Key.create("meshclient.endpoint");
+  public static final Attributes.Key<Endpoint> ENDPOINT =
+      Attributes.Key.create("meshclient.endpoint");
 
   private final Mesh mesh;
-  private final Function<Endpoint, SocketAddress> addresses;
+  private final Class<? extends SocketAddress> addressType;
+  private final Function<Endpoint, ? extends SocketAddress> addresses;
+  private final ReadyEndpoints ready = new ReadyEndpoints();
 
-  public MeshNameResolverProvider(Mesh mesh, Function<Endpoint, SocketAddress> addresses) {
+  /**
+   * @param addressType the class of the addresses produced, which the transport must support
+   * @param addresses how an endpoint becomes a socket address
+   */
+  public MeshNameResolverProvider(
+      Mesh mesh,
+      Class<? extends SocketAddress> addressType,
+      Function<Endpoint, ? extends SocketAddress> addresses) {
     this.mesh = mesh;
+    this.addressType = addressType;
     this.addresses = addresses;
   }
 
@@ -59,6 +70,11 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
       }
     }
     return !host.isEmpty();
+  }
+
+  /** The READY endpoints of the channel this provider resolves for. */
+  public ReadyEndpoints ready() {
+    return ready;
   }
 
   /** The target of the channel to {@code service}. */
@@ -97,10 +113,12 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
 
   @Override
   public Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
-    return List.of(InetSocketAddress.class);
+    return List.of(addressType);
   }
 
-  /** Feeds the channel every endpoint list change of one service (on the channel's sync context). */
+  /**
+   * Feeds the channel every endpoint list change of one service (on the channel's sync context).
+   */
   private final class Resolver extends NameResolver {
     private final String service;
     private final SynchronizationContext sync;
@@ -144,7 +162,10 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
                 addresses.apply(e), Attributes.newBuilder().set(ENDPOINT, e).build()));
       }
       l.onResult2(
-          ResolutionResult.newBuilder().setAddressesOrError(StatusOr.fromValue(groups)).build());
+          ResolutionResult.newBuilder()
+              .setAddressesOrError(StatusOr.fromValue(groups))
+              .setAttributes(Attributes.newBuilder().set(ReadyEndpoints.KEY, ready).build())
+              .build());
     }
 
     @Override
