@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,7 @@ class LoadHarnessTest {
         }
         System.out.printf("[load] server heap after full GC: idle %d KiB, with %d streams %d KiB (%.1f KiB/stream),"
             + " after 3 pushes %d KiB%n", idle, clients, withStreams, (withStreams - idle) / (double) clients, afterPushes);
-        java.nio.file.Files.readAllLines(Path.of("target", "load-server.log")).stream()
+        Files.readAllLines(Path.of("target", "load-server.log")).stream()
             .filter(l -> l.contains("published policy")).forEach(l -> System.out.println("[load] server: " + l));
         assertThat(rounds).allSatisfy(r -> assertThat(r.clients()).isEqualTo(clients));
       }
