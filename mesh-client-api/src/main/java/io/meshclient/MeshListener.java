@@ -1,6 +1,7 @@
 package io.meshclient;
 
 import io.meshclient.policy.MeshPolicy;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rare events of the mesh, for logs and metrics. Called on the thread where the event happened,
@@ -15,8 +16,12 @@ public interface MeshListener {
   /** A policy was compiled and is now in force. */
   default void onPolicyApplied(MeshPolicy policy) {}
 
-  /** A retry was granted; {@code attempt} is the number of the attempt about to start (2 = first retry). */
-  default void onRetry(String service, int attempt, Outcome outcomeOrNull, int status) {}
+  /**
+   * A retry was granted; {@code attempt} is the number of the attempt about to start (2 = first
+   * retry). {@code outcome} is null when the attempt ended with a status ({@code status}), else
+   * {@code status} is -1.
+   */
+  default void onRetry(String service, int attempt, @Nullable Outcome outcome, int status) {}
 
   /** A retry was wanted but refused ({@link RetryDecision#BUDGET_EXHAUSTED}, {@link RetryDecision#DEADLINE}, ...). */
   default void onRetryDenied(String service, RetryDecision reason) {}
