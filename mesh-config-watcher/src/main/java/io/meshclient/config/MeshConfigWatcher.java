@@ -476,6 +476,16 @@ public final class MeshConfigWatcher implements AutoCloseable {
       if (target == null && channel == null) {
         throw new IllegalStateException("target or channel: one is required");
       }
+      if (node == null) {
+        throw new IllegalStateException("node: required (expected: NodeIdentity.of(id, service))");
+      }
+      if (sink == null) {
+        throw new IllegalStateException("mesh or sink: one is required");
+      }
+      if (registration != null && node.service().isEmpty()) {
+        throw new IllegalStateException("register: node.service is empty (expected: the service this process"
+            + " serves, which the registered endpoint belongs to)");
+      }
       return new MeshConfigWatcher(this);
     }
   }
