@@ -161,10 +161,12 @@ public final class ConfigServer implements AutoCloseable {
 
   private void reload() {
     PolicyDirectory.Snapshot s = directory.reload();
-    rejected = s.rejected();
-    for (FileProblem p : s.problems()) {
-      LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+    if (!s.rejected().equals(rejected)) { // log a rejection once, not at every rescan
+      for (FileProblem p : s.problems()) {
+        LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+      }
     }
+    rejected = s.rejected();
     if (!s.hash().equals(snapshot.policyHash)) {
       publish(s.policies(), s.hash());
       LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services) to "
@@ -250,7 +252,7 @@ public final class ConfigServer implements AutoCloseable {
     b.addAllNodes(nodes);
     try {
       b.addAllRegistry(control.submit(registry::status).get(10, TimeUnit.SECONDS));
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
       LOG.log(Level.WARNING, "status: registry unavailable", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
