@@ -10,6 +10,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import java.io.InputStream;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.meshclient.config.FileProblem;
@@ -115,7 +120,7 @@ public final class ConfigServer implements AutoCloseable {
       }
     };
     server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
-        .addService(ServerInterceptors.intercept(new Discovery(), peer))
+        .addService(ServerInterceptors.intercept(discoveryService(), peer))
         .maxInboundMessageSize(1 << 20)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -290,14 +295,63 @@ public final class ConfigServer implements AutoCloseable {
     Objects.requireNonNull(server, "not started").awaitTermination();
   }
 
-  private final class Discovery extends MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase {
+  /** A request as it came off the wire: parsed, or the reason it could not be. */
+  private record Incoming(@Nullable DiscoveryRequest request, String error) {}
+
+  /**
+   * Parses requests itself, so that bytes that are not a {@code DiscoveryRequest} close the stream
+   * with INVALID_ARGUMENT and the parser's reason, rather than grpc-java's generic UNKNOWN
+   * "Application error processing RPC".
+   */
+  private static final class LenientMarshaller implements MethodDescriptor.Marshaller<Incoming> {
     @Override
-    public StreamObserver<DiscoveryRequest> streamPolicies(StreamObserver<DiscoveryResponse> responses) {
-      Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
-          sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
-      sessions.add(s);
-      return s;
+    public InputStream stream(Incoming value) {
+      DiscoveryRequest r = value.request();
+      return (r == null ? DiscoveryRequest.getDefaultInstance() : r).toByteString().newInput();
     }
+
+    @Override
+    public Incoming parse(InputStream stream) {
+      try {
+        return new Incoming(DiscoveryRequest.parseFrom(stream), "");
+      } catch (IOException e) {
+        return new Incoming(null, String.valueOf(e.getMessage()));
+      }
+    }
+  }
+
+  private ServerServiceDefinition discoveryService() {
+    MethodDescriptor<Incoming, DiscoveryResponse> method = MeshDiscoveryServiceGrpc.getStreamPoliciesMethod()
+        .toBuilder(new LenientMarshaller(), ProtoUtils.marshaller(DiscoveryResponse.getDefaultInstance()))
+        .build();
+    return ServerServiceDefinition.builder(MeshDiscoveryServiceGrpc.SERVICE_NAME)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(responses -> {
+          Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
+              sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
+          sessions.add(s);
+          return new StreamObserver<Incoming>() {
+            @Override
+            public void onNext(Incoming in) {
+              DiscoveryRequest r = in.request();
+              if (r == null) {
+                s.rejectUnreadable(in.error());
+              } else {
+                s.onNext(r);
+              }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              s.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              s.onCompleted();
+            }
+          };
+        }))
+        .build();
   }
 
   /** Builds a {@link ConfigServer}. */
