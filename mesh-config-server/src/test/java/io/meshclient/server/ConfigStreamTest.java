@@ -238,7 +238,7 @@ class ConfigStreamTest {
         MeshConfigWatcher instance = MeshConfigWatcher.builder().target("127.0.0.1:" + server.port())
             .node(new NodeIdentity("payments-1", "payments", "b", Map.of("version", "v1")))
             .register(EndpointSpec.of("127.0.0.1:9001"))
-            .sink(new RecordingSink()).build().start();
+            .sink(io.meshclient.config.PolicySink.none()).build().start();
         await().atMost(WAIT).until(() -> caller.endpoints.containsKey("payments")
             && caller.endpoints.get("payments").size() == 1);
         EndpointSpec ep = caller.endpoints.get("payments").get(0);
