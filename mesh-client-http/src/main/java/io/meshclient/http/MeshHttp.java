@@ -3,11 +3,13 @@ package io.meshclient.http;
 import io.meshclient.Mesh;
 import io.meshclient.http.internal.HttpTelemetry;
 import io.meshclient.http.internal.MeshInterceptor;
+import io.meshclient.http.internal.MeshSocketFactory;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.net.Proxy;
 import java.net.URI;
 import java.util.Objects;
+import javax.net.SocketFactory;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
@@ -63,6 +65,7 @@ public final class MeshHttp {
     private final Mesh mesh;
     private UnknownHosts unknownHosts = UnknownHosts.PASS_THROUGH;
     private @Nullable OpenTelemetry openTelemetry;
+    private long bufferBodyBytes;
 
     private Builder(Mesh mesh) {
       this.mesh = Objects.requireNonNull(mesh, "mesh");
@@ -83,6 +86,23 @@ public final class MeshHttp {
       return this;
     }
 
+    /**
+     * Reads up to {@code maxBytes} of each mesh response's body before the attempt counts as
+     * answered, so an endpoint that dies in the middle of a body fails the attempt (and an
+     * idempotent request is retried elsewhere) instead of failing the caller's read. Longer bodies
+     * stream as usual, committed once their first {@code maxBytes} arrived. For request/response
+     * APIs only: it delays a streamed response (server-sent events, long polls) until {@code
+     * maxBytes} arrive. Default 0: off, the response is the caller's once its headers arrive.
+     */
+    public Builder bufferResponseBodies(long maxBytes) {
+      if (maxBytes < 0 || maxBytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "bufferResponseBodies: " + maxBytes + " (expected: 0 for off, or up to 2^31-1 bytes)");
+      }
+      this.bufferBodyBytes = maxBytes;
+      return this;
+    }
+
     /** A new client with OkHttp's defaults plus the mesh. */
     public OkHttpClient client() {
       return addTo(new OkHttpClient.Builder()).build();
@@ -91,13 +111,31 @@ public final class MeshHttp {
     /**
      * Adds the mesh interceptor to {@code builder} as its first application interceptor, so that
      * interceptors added before or after see the logical request once, while each attempt runs
-     * OkHttp's own chain (redirects, bridge, cache, connect, network interceptors) again. Call it
-     * after setting the builder's proxy, if any: mesh traffic never goes through a proxy.
+     * OkHttp's own chain (redirects, bridge, cache, connect, network interceptors) again. Also
+     * sets a socket factory that understands mesh endpoint addresses when the builder has the
+     * default one. Call it after setting the builder's proxy and socket factory, if any: mesh
+     * traffic never goes through a proxy, and a custom socket factory costs each mesh attempt one
+     * more chain copy.
+     *
+     * @throws IllegalStateException if the builder already has the mesh
      */
     public OkHttpClient.Builder addTo(OkHttpClient.Builder builder) {
+      for (Interceptor i : builder.interceptors()) {
+        if (i instanceof MeshInterceptor) {
+          throw new IllegalStateException(
+              "MeshHttp.addTo: this OkHttpClient.Builder already has a mesh interceptor"
+                  + " (expected: add the mesh once; a second one would nest attempt loops)");
+        }
+      }
       // One probe build reads the builder's settings (the builder has no getters); it starts no
       // threads and shares the builder's pool and dispatcher.
       OkHttpClient probe = builder.build();
+      if (probe.socketFactory() == SocketFactory.getDefault()) {
+        // Plain sockets that also understand mesh endpoint addresses: then requests need no
+        // per-attempt socket factory override. A custom factory is left alone (and bypassed for
+        // mesh endpoints, attempt by attempt).
+        builder.socketFactory(MeshSocketFactory.INSTANCE);
+      }
       builder.interceptors().add(0, interceptor(mayUseProxy(probe)));
       return builder;
     }
@@ -133,7 +171,11 @@ public final class MeshHttp {
         otel = GlobalOpenTelemetry.get();
       }
       return new MeshInterceptor(
-          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(mesh, otel));
+          mesh,
+          unknownHosts == UnknownHosts.REFUSE,
+          forceDirect,
+          HttpTelemetry.create(otel),
+          bufferBodyBytes);
     }
   }
 }

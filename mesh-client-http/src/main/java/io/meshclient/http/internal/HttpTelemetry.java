@@ -1,7 +1,6 @@
 package io.meshclient.http.internal;
 
 import io.meshclient.Endpoint;
-import io.meshclient.Mesh;
 import io.meshclient.MeshCall;
 import io.meshclient.ServiceHandle;
 import io.opentelemetry.api.OpenTelemetry;
@@ -30,9 +29,10 @@ public abstract class HttpTelemetry {
             Request sent,
             MeshCall call,
             EndpointRoute route,
-            @Nullable Object callState)
+            @Nullable Object callState,
+            long bufferBodyBytes)
             throws IOException {
-          return chain.proceed(sent);
+          return buffered(chain.proceed(sent), bufferBodyBytes);
         }
       };
 
@@ -40,7 +40,7 @@ public abstract class HttpTelemetry {
    * The telemetry for {@code openTelemetry}: {@link #NONE} for null or a no-op instance (no
    * tracer, no meter, no propagator), else OpenTelemetry's HTTP client instrumenter.
    */
-  public static HttpTelemetry create(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
+  public static HttpTelemetry create(@Nullable OpenTelemetry openTelemetry) {
     if (openTelemetry == null || isNoop(openTelemetry)) {
       return NONE;
     }
@@ -68,7 +68,8 @@ public abstract class HttpTelemetry {
 
   /**
    * Sends one attempt, {@code chain.proceed(sent)}, inside a CLIENT span when tracing; {@code
-   * request} is the logical request the span describes.
+   * request} is the logical request the span describes. With {@code bufferBodyBytes > 0}, the
+   * attempt also reads that much of the body (see {@link #buffered}).
    */
   abstract Response proceed(
       Interceptor.Chain chain,
@@ -76,6 +77,23 @@ public abstract class HttpTelemetry {
       Request sent,
       MeshCall call,
       EndpointRoute route,
-      @Nullable Object callState)
+      @Nullable Object callState,
+      long bufferBodyBytes)
       throws IOException;
+
+  /**
+   * Reads up to {@code bufferBodyBytes} of the body into OkHttp's own buffer (no copy), so a body
+   * cut short fails the attempt rather than the caller's read. A longer body streams as usual.
+   */
+  static Response buffered(Response response, long bufferBodyBytes) throws IOException {
+    if (bufferBodyBytes > 0) {
+      try {
+        response.body().source().request(bufferBodyBytes + 1);
+      } catch (IOException e) {
+        response.close();
+        throw e;
+      }
+    }
+    return response;
+  }
 }

@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@code route → pick → admit → call → record → (retry?)}, every decision the engine's.
  *
  * <p>Each attempt re-runs OkHttp's own chain (retry-and-follow-up, bridge, cache, connect, network
- * interceptors) on a chain copy whose DNS and socket factory lead to the picked endpoint (see
- * {@link EndpointRoute}): the request itself is never rebuilt. Per-try limits become the attempt
+ * interceptors) on a chain copy whose DNS leads to the picked endpoint (see {@link EndpointRoute}
+ * and {@link MeshSocketFactory}): the first attempt's request is never rebuilt. Per-try limits become the attempt
  * chain's connect/read/write timeouts.
  *
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
@@ -41,14 +41,20 @@ public final class MeshInterceptor implements Interceptor {
   private final boolean refuseUnknownHosts;
   private final boolean forceDirect;
   private final HttpTelemetry telemetry;
+  private final long bufferBodyBytes;
   private final ConcurrentHashMap<String, ServiceClient> services = new ConcurrentHashMap<>();
 
   public MeshInterceptor(
-      Mesh mesh, boolean refuseUnknownHosts, boolean forceDirect, HttpTelemetry telemetry) {
+      Mesh mesh,
+      boolean refuseUnknownHosts,
+      boolean forceDirect,
+      HttpTelemetry telemetry,
+      long bufferBodyBytes) {
     this.mesh = mesh;
     this.refuseUnknownHosts = refuseUnknownHosts;
     this.forceDirect = forceDirect;
     this.telemetry = telemetry;
+    this.bufferBodyBytes = bufferBodyBytes;
   }
 
   @Override
@@ -117,7 +123,8 @@ public final class MeshInterceptor implements Interceptor {
         Request sent = attempt == 0 ? request : route.retryRequest(request);
         Response response;
         try {
-          response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
+          response =
+              telemetry.proceed(attemptChain, request, sent, call, route, callState, bufferBodyBytes);
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
@@ -156,7 +163,10 @@ public final class MeshInterceptor implements Interceptor {
    * place where an attempt's transport is chosen (the identity issue adds mTLS here).
    */
   private Chain attemptChain(Chain chain, EndpointRoute route, long timeoutNanos) {
-    Chain c = chain.withDns(route).withSocketFactory(route);
+    Chain c = chain.withDns(route);
+    if (!(c.getSocketFactory() instanceof MeshSocketFactory)) {
+      c = c.withSocketFactory(MeshSocketFactory.INSTANCE); // a client not built by MeshHttp.addTo
+    }
     Proxy proxy = c.getProxy();
     if (forceDirect || (proxy != null && proxy.type() != Proxy.Type.DIRECT)) {
       c = c.withProxy(Proxy.NO_PROXY); // the endpoint is the destination, never a proxy
@@ -165,12 +175,18 @@ public final class MeshInterceptor implements Interceptor {
       int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeoutNanos + 999_999) / 1_000_000));
       // OkHttp has no timer for one pass of the chain: the per-try limit bounds connecting and
       // each wait for bytes; the engine's deadline and OkHttp's callTimeout bound the whole.
+      // A shorter limit the application set on its client still applies.
       c =
-          c.withConnectTimeout(millis, TimeUnit.MILLISECONDS)
-              .withReadTimeout(millis, TimeUnit.MILLISECONDS)
-              .withWriteTimeout(millis, TimeUnit.MILLISECONDS);
+          c.withConnectTimeout(tighter(millis, c.connectTimeoutMillis()), TimeUnit.MILLISECONDS)
+              .withReadTimeout(tighter(millis, c.readTimeoutMillis()), TimeUnit.MILLISECONDS)
+              .withWriteTimeout(tighter(millis, c.writeTimeoutMillis()), TimeUnit.MILLISECONDS);
     }
     return c;
+  }
+
+  /** The smaller of two OkHttp timeouts, where 0 means none. */
+  private static int tighter(int millis, int clientMillis) {
+    return clientMillis > 0 && clientMillis < millis ? clientMillis : millis;
   }
 
   /** Refuses to downgrade: mTLS comes with the workload identity (identity issue). */
