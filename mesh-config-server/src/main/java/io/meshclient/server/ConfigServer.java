@@ -10,6 +10,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import java.io.InputStream;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.meshclient.config.FileProblem;
@@ -76,6 +81,12 @@ public final class ConfigServer implements AutoCloseable {
   private volatile Snapshot snapshot;
   private volatile Map<String, List<FileProblem>> rejected = Map.of();
   private long generation;
+  private final Duration leaseGrace;
+  // Until then, registry-derived endpoint lists may be incomplete (instances re-registering after a
+  // restart of this server): resources say so, and clients merge rather than replace.
+  private volatile long warmUntilMillis;
+  private volatile boolean warming;
+  private volatile long lastPushMicros;
   private @Nullable Server server;
   private @Nullable StatusHttpServer statusServer;
   private @Nullable DirectoryWatcher watcher;
@@ -96,7 +107,8 @@ public final class ConfigServer implements AutoCloseable {
     });
     this.registry = new InstanceRegistry(b.leaseGrace, control, clock, service -> publish());
     this.generation = clock.millis();
-    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of());
+    this.leaseGrace = b.leaseGrace;
+    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of(), false);
   }
 
   public static Builder builder() {
@@ -105,7 +117,20 @@ public final class ConfigServer implements AutoCloseable {
 
   /** Reads the directory, starts the gRPC and status servers and the watch. */
   public ConfigServer start() throws IOException {
-    call(this::reload);
+    warmUntilMillis = clock.millis() + leaseGrace.toMillis();
+    warming = true;
+    call(() -> {
+      snapshot = new Snapshot(generation, snapshot.policyHash, snapshot.policies, snapshot.endpoints, true);
+      reload();
+    });
+    control.schedule(() -> {
+      warming = false;
+      try {
+        publish(); // the authoritative endpoint lists
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "config server: end of warm-up failed", e);
+      }
+    }, leaseGrace.toNanos(), TimeUnit.NANOSECONDS);
     ServerInterceptor peer = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -114,7 +139,7 @@ public final class ConfigServer implements AutoCloseable {
       }
     };
     server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
-        .addService(ServerInterceptors.intercept(new Discovery(), peer))
+        .addService(ServerInterceptors.intercept(discoveryService(), peer))
         .maxInboundMessageSize(1 << 20)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -160,13 +185,16 @@ public final class ConfigServer implements AutoCloseable {
 
   private void reload() {
     PolicyDirectory.Snapshot s = directory.reload();
-    rejected = s.rejected();
-    for (FileProblem p : s.problems()) {
-      LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+    if (!s.rejected().equals(rejected)) { // log a rejection once, not at every rescan
+      for (FileProblem p : s.problems()) {
+        LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+      }
     }
+    rejected = s.rejected();
     if (!s.hash().equals(snapshot.policyHash)) {
       publish(s.policies(), s.hash());
-      LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services)");
+      LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services) to "
+          + sessions.size() + " streams in " + lastPushMicros / 1000 + " ms");
     }
   }
 
@@ -177,11 +205,23 @@ public final class ConfigServer implements AutoCloseable {
 
   private void publish(Map<String, io.meshclient.config.v1.ServicePolicy> policies, String hash) {
     generation = Math.max(generation + 1, clock.millis());
-    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints());
+    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints(), warming);
     snapshot = next;
+    long t0 = System.nanoTime();
+    int n = 0;
     for (Session s : sessions) {
       s.push(next, false);
+      n++;
     }
+    long micros = (System.nanoTime() - t0) / 1000;
+    int streams = n;
+    LOG.log(Level.DEBUG, () -> "generation " + next.generation + " handed to " + streams + " streams in " + micros + " us");
+    lastPushMicros = micros;
+  }
+
+  /** How long the last publication took to hand the snapshot to every stream (serialization included). */
+  public long lastPushMicros() {
+    return lastPushMicros;
   }
 
   /** Runs {@code task} on the control thread. */
@@ -223,6 +263,9 @@ public final class ConfigServer implements AutoCloseable {
     ServerStatus.Builder b = ServerStatus.newBuilder();
     Snapshot snap = snapshot;
     b.setPolicyVersion(snap.version()).addAllServices(snap.policies.keySet());
+    if (snap.warming) {
+      b.setRegistryWarmUntil(java.time.Instant.ofEpochMilli(warmUntilMillis).toString());
+    }
     rejected.forEach((file, problems) -> b.addRejectedFiles(io.meshclient.config.v1.FileProblem.newBuilder()
         .setFile(file).addAllProblems(problems.stream().map(FileProblem::toString).toList())));
     List<io.meshclient.config.v1.NodeStatus> nodes = new ArrayList<>();
@@ -236,7 +279,7 @@ public final class ConfigServer implements AutoCloseable {
     b.addAllNodes(nodes);
     try {
       b.addAllRegistry(control.submit(registry::status).get(10, TimeUnit.SECONDS));
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
       LOG.log(Level.WARNING, "status: registry unavailable", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -274,14 +317,63 @@ public final class ConfigServer implements AutoCloseable {
     Objects.requireNonNull(server, "not started").awaitTermination();
   }
 
-  private final class Discovery extends MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase {
+  /** A request as it came off the wire: parsed, or the reason it could not be. */
+  private record Incoming(@Nullable DiscoveryRequest request, String error) {}
+
+  /**
+   * Parses requests itself, so that bytes that are not a {@code DiscoveryRequest} close the stream
+   * with INVALID_ARGUMENT and the parser's reason, rather than grpc-java's generic UNKNOWN
+   * "Application error processing RPC".
+   */
+  private static final class LenientMarshaller implements MethodDescriptor.Marshaller<Incoming> {
     @Override
-    public StreamObserver<DiscoveryRequest> streamPolicies(StreamObserver<DiscoveryResponse> responses) {
-      Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
-          sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
-      sessions.add(s);
-      return s;
+    public InputStream stream(Incoming value) {
+      DiscoveryRequest r = value.request();
+      return (r == null ? DiscoveryRequest.getDefaultInstance() : r).toByteString().newInput();
     }
+
+    @Override
+    public Incoming parse(InputStream stream) {
+      try {
+        return new Incoming(DiscoveryRequest.parseFrom(stream), "");
+      } catch (IOException e) {
+        return new Incoming(null, String.valueOf(e.getMessage()));
+      }
+    }
+  }
+
+  private ServerServiceDefinition discoveryService() {
+    MethodDescriptor<Incoming, DiscoveryResponse> method = MeshDiscoveryServiceGrpc.getStreamPoliciesMethod()
+        .toBuilder(new LenientMarshaller(), ProtoUtils.marshaller(DiscoveryResponse.getDefaultInstance()))
+        .build();
+    return ServerServiceDefinition.builder(MeshDiscoveryServiceGrpc.SERVICE_NAME)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(responses -> {
+          Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
+              sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
+          sessions.add(s);
+          return new StreamObserver<Incoming>() {
+            @Override
+            public void onNext(Incoming in) {
+              DiscoveryRequest r = in.request();
+              if (r == null) {
+                s.rejectUnreadable(in.error());
+              } else {
+                s.onNext(r);
+              }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              s.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              s.onCompleted();
+            }
+          };
+        }))
+        .build();
   }
 
   /** Builds a {@link ConfigServer}. */

@@ -8,11 +8,11 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-class MainTest {
+public class MainTest {
 
-  record Run(int code, String out, String err) {}
+  public record Run(int code, String out, String err) {}
 
-  static Run run(String... args) {
+  public static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
