@@ -31,7 +31,7 @@ public final class CallState implements MeshCall {
   private long deadlineNanos;
   private long hash;
   private boolean hasHash;
-  private boolean admittedConcurrency;
+  private int concurrencyStripe = -1;
   private boolean committed;
   private boolean started;
   private int attempts;
@@ -87,11 +87,11 @@ public final class CallState implements MeshCall {
       }
     }
     if (s.maxConcurrentRequests > 0) {
-      if (runtime.concurrency.incrementAndGet() > s.maxConcurrentRequests) {
-        runtime.concurrency.decrement();
+      int stripe = runtime.concurrency.tryAcquire(s.maxConcurrentRequests);
+      if (stripe < 0) {
         return reject(Rejection.CONCURRENCY_LIMIT);
       }
-      admittedConcurrency = true;
+      concurrencyStripe = stripe;
     }
     runtime.budget().deposit(now);
     runtime.requests.increment();
@@ -109,7 +109,7 @@ public final class CallState implements MeshCall {
     deadlineNanos = 0;
     hash = 0;
     hasHash = false;
-    admittedConcurrency = false;
+    concurrencyStripe = -1;
     committed = false;
     started = false;
     attempts = 0;
@@ -277,7 +277,9 @@ public final class CallState implements MeshCall {
     if (!complete(attempt)) {
       return RetryDecision.DONE;
     }
-    long now = runtime.ticker.read();
+    // A success that nothing needs to time (no latency-aware balancer, no retry to decide) skips
+    // the clock: one read fewer (~25 ns on these VMs) on the common path.
+    long now = s.recordsLatency || failure || retryable ? runtime.ticker.read() : lastNowNanos;
     lastNowNanos = now;
     long latency = now - attemptStart(attempt);
     record(s, e, failure, now, latency);
@@ -479,9 +481,9 @@ public final class CallState implements MeshCall {
         e.breaker.onAbandoned();
       }
     }
-    if (admittedConcurrency) {
-      admittedConcurrency = false;
-      runtime.concurrency.decrement();
+    if (concurrencyStripe >= 0) {
+      runtime.concurrency.release(concurrencyStripe);
+      concurrencyStripe = -1;
     }
     request = null;
     reader = null;

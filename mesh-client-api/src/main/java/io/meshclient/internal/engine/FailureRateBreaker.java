@@ -112,7 +112,13 @@ final class FailureRateBreaker extends Breaker {
     }
     byte value = failure ? (byte) 1 : (byte) 0;
     int index = cursor.getAndIncrement();
-    byte old = (byte) RING.getAndSet(ring, Math.floorMod(index, window), value);
+    int slot = Math.floorMod(index, window);
+    // Most records write the value the slot already holds (a success over a success): a plain
+    // read then spares the atomic swap and keeps the cache line shared.
+    byte old = (byte) RING.getVolatile(ring, slot);
+    if (old != value) {
+      old = (byte) RING.getAndSet(ring, slot, value);
+    }
     if (old != value) {
       int f = failures.addAndGet(failure ? 1 : -1);
       if (failure) {

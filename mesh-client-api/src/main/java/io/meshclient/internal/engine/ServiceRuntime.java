@@ -35,7 +35,7 @@ public final class ServiceRuntime {
 
   private final Map<String, EndpointState> states = new ConcurrentHashMap<>();
   private final AtomicLong healthEpoch = new AtomicLong();
-  final PaddedCounter concurrency = new PaddedCounter();
+  final InFlightLimiter concurrency = new InFlightLimiter();
   private volatile RetryBudget budget;
   private final ServiceTable table;
   final int slot;
@@ -253,7 +253,7 @@ public final class ServiceRuntime {
   }
 
   public int inFlightRequests() {
-    return concurrency.get();
+    return concurrency.sum();
   }
 
   public long retriesInBudgetWindow() {
