@@ -1,0 +1,353 @@
+package io.meshclient.server;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.meshclient.config.FileProblem;
+import io.meshclient.config.PolicyDirectory;
+import io.meshclient.config.internal.DirectoryWatcher;
+import io.meshclient.config.v1.DiscoveryRequest;
+import io.meshclient.config.v1.DiscoveryResponse;
+import io.meshclient.config.v1.MeshDiscoveryServiceGrpc;
+import io.meshclient.config.v1.ServerStatus;
+import io.meshclient.server.registry.InstanceRegistry;
+import io.meshclient.server.status.StatusHttpServer;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The config server: publishes a directory of policy files to subscribed clients over the config
+ * stream, keeps the registry of live instances, and serves its status over HTTP.
+ *
+ * <p>State changes (a reload of the directory, a registration, an expiry) run one at a time on a
+ * control thread, each producing an immutable {@link Snapshot} with a new generation; the snapshot
+ * is then pushed to every stream, and each stream sends only its subscribed services, and only if
+ * they changed. Versions sent to a client are {@code <generation>-<hash>}: the generation is
+ * monotonic (it starts at the wall-clock milliseconds of the start, so it also grows across
+ * restarts), the hash is the SHA-256 of the resources the client receives, so equal content has an
+ * equal hash part.
+ */
+public final class ConfigServer implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
+  static final Context.Key<String> PEER = Context.key("meshclient-peer");
+
+  private final PolicyDirectory directory;
+  private final Duration debounce;
+  private final Duration rescan;
+  private final int requestedPort;
+  private final int requestedStatusPort;
+  private final double requestsPerSecond;
+  private final double requestBurst;
+  private final Clock clock;
+  private final ScheduledExecutorService control;
+  private final InstanceRegistry registry;
+  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong sessionIds = new AtomicLong();
+
+  private volatile Snapshot snapshot;
+  private volatile Map<String, List<FileProblem>> rejected = Map.of();
+  private long generation;
+  private @Nullable Server server;
+  private @Nullable StatusHttpServer statusServer;
+  private @Nullable DirectoryWatcher watcher;
+
+  private ConfigServer(Builder b) {
+    this.directory = new PolicyDirectory(Objects.requireNonNull(b.policies, "policies"));
+    this.debounce = b.debounce;
+    this.rescan = b.rescan;
+    this.requestedPort = b.port;
+    this.requestedStatusPort = b.statusPort;
+    this.requestsPerSecond = b.requestsPerSecond;
+    this.requestBurst = b.requestBurst;
+    this.clock = b.clock;
+    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "meshclient-server-control");
+      t.setDaemon(true);
+      return t;
+    });
+    this.registry = new InstanceRegistry(b.leaseGrace, control, clock, service -> publish());
+    this.generation = clock.millis();
+    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Reads the directory, starts the gRPC and status servers and the watch. */
+  public ConfigServer start() throws IOException {
+    call(this::reload);
+    ServerInterceptor peer = new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        SocketAddress a = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        return Contexts.interceptCall(Context.current().withValue(PEER, a == null ? "?" : a.toString()), call, headers, next);
+      }
+    };
+    server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
+        .addService(ServerInterceptors.intercept(new Discovery(), peer))
+        .maxInboundMessageSize(1 << 20)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .build()
+        .start();
+    if (requestedStatusPort >= 0) {
+      statusServer = StatusHttpServer.start(new InetSocketAddress(requestedStatusPort), this::status);
+    }
+    watcher = new DirectoryWatcher(directory.directory(), debounce, rescan, () -> control(this::reload),
+        "meshclient-server-watch").start();
+    LOG.log(Level.INFO, "meshclient config server: policies from " + directory.directory() + ", gRPC on :"
+        + port() + (statusServer == null ? "" : ", status on http://localhost:" + statusPort() + "/"));
+    return this;
+  }
+
+  /** The gRPC port (useful when started on port 0). */
+  public int port() {
+    return Objects.requireNonNull(server, "not started").getPort();
+  }
+
+  /** The status HTTP port, or -1 when status is off. */
+  public int statusPort() {
+    return statusServer == null ? -1 : statusServer.port();
+  }
+
+  /** The version of the whole published policy set, {@code <generation>-<hash>}. */
+  public String policyVersion() {
+    return snapshot.version();
+  }
+
+  public InstanceRegistry registry() {
+    return registry;
+  }
+
+  Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** Reads the directory now (the watch does this by itself; for tools and tests). */
+  public void reloadNow() {
+    call(this::reload);
+  }
+
+  private void reload() {
+    PolicyDirectory.Snapshot s = directory.reload();
+    rejected = s.rejected();
+    for (FileProblem p : s.problems()) {
+      LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+    }
+    if (!s.hash().equals(snapshot.policyHash)) {
+      publish(s.policies(), s.hash());
+      LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services)");
+    }
+  }
+
+  private void publish() {
+    Snapshot cur = snapshot;
+    publish(cur.policies, cur.policyHash);
+  }
+
+  private void publish(Map<String, io.meshclient.config.v1.ServicePolicy> policies, String hash) {
+    generation = Math.max(generation + 1, clock.millis());
+    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints());
+    snapshot = next;
+    for (Session s : sessions) {
+      s.push(next, false);
+    }
+  }
+
+  /** Runs {@code task} on the control thread. */
+  void control(Runnable task) {
+    control.execute(() -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "config server: control task failed", e);
+      }
+    });
+  }
+
+  private void call(Runnable task) {
+    try {
+      control.submit(task).get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("control thread stuck", e);
+    }
+  }
+
+  void onSessionClosed(Session s) {
+    if (sessions.remove(s)) {
+      io.meshclient.config.v1.Node n = s.node;
+      if (n != null) {
+        String nodeId = n.getId();
+        control(() -> registry.release(nodeId, s.id));
+      }
+    }
+  }
+
+  /** The status document: policy version, rejected files, connected nodes, registry. */
+  public ServerStatus status() {
+    ServerStatus.Builder b = ServerStatus.newBuilder();
+    Snapshot snap = snapshot;
+    b.setPolicyVersion(snap.version()).addAllServices(snap.policies.keySet());
+    rejected.forEach((file, problems) -> b.addRejectedFiles(io.meshclient.config.v1.FileProblem.newBuilder()
+        .setFile(file).addAllProblems(problems.stream().map(FileProblem::toString).toList())));
+    List<io.meshclient.config.v1.NodeStatus> nodes = new ArrayList<>();
+    for (Session s : sessions) {
+      if (s.node != null) {
+        nodes.add(s.status());
+      }
+    }
+    nodes.sort(Comparator.comparing(io.meshclient.config.v1.NodeStatus::getId)
+        .thenComparing(io.meshclient.config.v1.NodeStatus::getPeer));
+    b.addAllNodes(nodes);
+    try {
+      b.addAllRegistry(control.submit(registry::status).get(10, TimeUnit.SECONDS));
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.log(Level.WARNING, "status: registry unavailable", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return b.build();
+  }
+
+  /** Live sessions; for tests. */
+  int sessionCount() {
+    return sessions.size();
+  }
+
+  /** Stops accepting, closes every stream (clients reconnect elsewhere or later), stops the watch. */
+  @Override
+  public void close() {
+    if (watcher != null) {
+      watcher.close();
+    }
+    if (statusServer != null) {
+      statusServer.close();
+    }
+    if (server != null) {
+      server.shutdownNow();
+      try {
+        server.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    control.shutdownNow();
+  }
+
+  /** Blocks until the gRPC server terminates. */
+  public void awaitTermination() throws InterruptedException {
+    Objects.requireNonNull(server, "not started").awaitTermination();
+  }
+
+  private final class Discovery extends MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase {
+    @Override
+    public StreamObserver<DiscoveryRequest> streamPolicies(StreamObserver<DiscoveryResponse> responses) {
+      Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
+          sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
+      sessions.add(s);
+      return s;
+    }
+  }
+
+  /** Builds a {@link ConfigServer}. */
+  public static final class Builder {
+    private @Nullable Path policies;
+    private int port = 0;
+    private int statusPort = -1;
+    private Duration leaseGrace = Duration.ofSeconds(30);
+    private Duration debounce = Duration.ofMillis(100);
+    private Duration rescan = Duration.ofSeconds(30);
+    private double requestsPerSecond = 50;
+    private double requestBurst = 100;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The directory of policy files (required). */
+    public Builder policies(Path dir) {
+      this.policies = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /** The gRPC port; 0 for any free one (default). */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** The status HTTP port; 0 for any free one, -1 for none (default). */
+    public Builder statusPort(int statusPort) {
+      this.statusPort = statusPort;
+      return this;
+    }
+
+    /** How long a disconnected instance stays registered (default 30 s). */
+    public Builder leaseGrace(Duration grace) {
+      this.leaseGrace = Objects.requireNonNull(grace, "grace");
+      return this;
+    }
+
+    /** How long the directory must be quiet before it is read (default 100 ms). */
+    public Builder debounce(Duration debounce) {
+      this.debounce = Objects.requireNonNull(debounce, "debounce");
+      return this;
+    }
+
+    /** A full re-read this often even without file events (default 30 s). */
+    public Builder rescan(Duration rescan) {
+      this.rescan = Objects.requireNonNull(rescan, "rescan");
+      return this;
+    }
+
+    /** Requests per second one stream may send, and the burst (default 50/s, 100). */
+    public Builder requestLimit(double perSecond, double burst) {
+      this.requestsPerSecond = perSecond;
+      this.requestBurst = burst;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public ConfigServer build() {
+      return new ConfigServer(this);
+    }
+  }
+}

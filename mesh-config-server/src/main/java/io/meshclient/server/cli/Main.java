@@ -1,0 +1,186 @@
+package io.meshclient.server.cli;
+
+import io.meshclient.config.FileProblem;
+import io.meshclient.config.PolicyDirectory;
+import io.meshclient.config.PolicyFiles;
+import io.meshclient.server.ConfigServer;
+import io.meshclient.server.status.StatusHttpServer;
+import io.meshclient.server.status.StatusTable;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code meshclient-server}: {@code serve}, {@code validate}, {@code status}.
+ *
+ * <p>Exit codes: 0 success; 1 invalid policies ({@code validate}) or an unreachable server ({@code
+ * status}); 2 bad usage.
+ */
+@Command(
+    name = "meshclient-server",
+    mixinStandardHelpOptions = true,
+    version = "meshclient-server 0.1.0",
+    description = "The MeshClient config server: serves policy files to clients over the config stream.",
+    subcommands = {Main.Serve.class, Main.Validate.class, Main.Status.class})
+public final class Main implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return 2;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams; returns the exit code (for tests and embedding). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "Serve the policy files of DIR (watched: edits are validated and pushed).")
+  static final class Serve implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--policies", required = true, paramLabel = "DIR", description = "The directory of policy files (*.yaml).")
+    Path policies;
+
+    @Option(names = "--port", defaultValue = "18000", description = "gRPC port (default ${DEFAULT-VALUE}; 0 for any).")
+    int port;
+
+    @Option(names = "--status-port", defaultValue = "18001", description = "Status HTTP port (default ${DEFAULT-VALUE}; -1 for none).")
+    int statusPort;
+
+    @Option(names = "--lease-grace", defaultValue = "30s", description = "How long a disconnected instance stays registered (default ${DEFAULT-VALUE}).")
+    String leaseGrace;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      if (!Files.isDirectory(policies)) {
+        err.println("serve: --policies " + policies + ": not a directory");
+        return 2;
+      }
+      Duration grace;
+      try {
+        grace = io.meshclient.config.internal.Durations.parse(leaseGrace);
+      } catch (IllegalArgumentException e) {
+        err.println("serve: --lease-grace: " + e.getMessage());
+        return 2;
+      }
+      ConfigServer server = ConfigServer.builder().policies(policies).port(port).statusPort(statusPort)
+          .leaseGrace(grace).build().start();
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "meshclient-server-shutdown"));
+      out.println("meshclient-server: serving " + policies + " on port " + server.port()
+          + (server.statusPort() < 0 ? "" : ", status on http://localhost:" + server.statusPort() + "/"));
+      out.println("policy version " + server.policyVersion());
+      for (var f : server.status().getRejectedFilesList()) {
+        f.getProblemsList().forEach(p -> err.println("rejected: " + p));
+      }
+      out.flush();
+      server.awaitTermination();
+      return 0;
+    }
+  }
+
+  @Command(name = "validate", mixinStandardHelpOptions = true,
+      description = "Check every policy file of DIR; list every problem with file, line and field path. "
+          + "Exit 0 when all are valid, 1 otherwise.")
+  static final class Validate implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "A directory of policy files, or one file.")
+    Path dir;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      List<FileProblem> problems;
+      int files;
+      if (Files.isRegularFile(dir)) {
+        problems = PolicyFiles.read(dir).problems();
+        files = 1;
+      } else if (Files.isDirectory(dir)) {
+        problems = PolicyDirectory.validate(dir);
+        files = PolicyFiles.list(dir).size();
+      } else {
+        err.println(dir + ": no such file or directory");
+        return 1;
+      }
+      for (FileProblem p : problems) {
+        err.println(p);
+      }
+      if (problems.isEmpty()) {
+        out.println("ok: " + files + (files == 1 ? " file" : " files") + " valid");
+        return 0;
+      }
+      long bad = problems.stream().map(FileProblem::file).distinct().count();
+      err.println(problems.size() + (problems.size() == 1 ? " problem" : " problems") + " in " + bad + " of "
+          + files + (files == 1 ? " file" : " files"));
+      return 1;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Print a server's status as a table: connected nodes, their subscriptions, the version each "
+          + "ACKed, the last NACK and its error, rejected files, registered instances.")
+  static final class Status implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--server", defaultValue = "localhost:18001", paramLabel = "HOST:PORT",
+        description = "The server's status address (its --status-port; default ${DEFAULT-VALUE}).")
+    String server;
+
+    @Option(names = "--json", description = "Print the JSON document instead of the table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpResponse<String> resp;
+      try {
+        resp = http.send(HttpRequest.newBuilder(URI.create("http://" + server + "/status"))
+            .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        err.println("status: cannot reach http://" + server + "/status: " + e);
+        return 1;
+      }
+      if (resp.statusCode() != 200) {
+        err.println("status: http://" + server + "/status answered " + resp.statusCode());
+        return 1;
+      }
+      if (json) {
+        out.print(resp.body());
+      } else {
+        out.print(StatusTable.text(StatusHttpServer.fromJson(resp.body())));
+      }
+      return 0;
+    }
+  }
+}

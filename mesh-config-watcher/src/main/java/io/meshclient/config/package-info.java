@@ -1,0 +1,11 @@
+/**
+ * Policy sources for a {@link io.meshclient.policy.MeshPolicy}: the streaming client of the config
+ * server ({@link io.meshclient.config.MeshConfigWatcher}), a directory of YAML policy files
+ * ({@link io.meshclient.config.FilePolicySource}), and the shared formats: YAML files and the
+ * protobuf wire schema {@code meshclient/v1} map onto each other, and onto the engine's model in
+ * one place ({@link io.meshclient.config.PolicyConversion}).
+ */
+@NullMarked
+package io.meshclient.config;
+
+import org.jspecify.annotations.NullMarked;
