@@ -152,6 +152,15 @@ public class MeshClientProperties implements InitializingBean {
               "a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_', such as"
                   + " example.org"));
     }
+    for (String service : config.services) {
+      if (!SERVICE_NAME.matcher(service).matches()) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.services",
+                service,
+                "mesh service names (lower-case letters, digits, '-' and '.')"));
+      }
+    }
     for (String group : http.groups) {
       if (!SERVICE_NAME.matcher(group).matches()) {
         problems.add(
@@ -195,6 +204,20 @@ public class MeshClientProperties implements InitializingBean {
      * is unreachable still starts with a policy.
      */
     private @Nullable Path cacheDirectory;
+
+    /**
+     * Services this application calls besides those of @MeshClient interfaces and
+     * meshclient.http.groups: the config server sends policy only for subscribed services.
+     */
+    private List<String> services = new ArrayList<>();
+
+    public List<String> getServices() {
+      return services;
+    }
+
+    public void setServices(List<String> services) {
+      this.services = services;
+    }
 
     public @Nullable String getServerAddress() {
       return serverAddress;
