@@ -1,0 +1,139 @@
+package io.meshclient.http;
+
+import io.meshclient.Mesh;
+import io.meshclient.http.internal.HttpTelemetry;
+import io.meshclient.http.internal.MeshInterceptor;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import java.net.Proxy;
+import java.net.URI;
+import java.util.Objects;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Puts OkHttp requests under the mesh.
+ *
+ * <pre>{@code
+ * OkHttpClient client = MeshHttp.client(mesh);                        // a ready client
+ * OkHttpClient client = MeshHttp.addTo(new OkHttpClient.Builder(), mesh).build(); // your own
+ * Retrofit retrofit = new Retrofit.Builder().baseUrl("http://orders/").client(client).build();
+ * }</pre>
+ *
+ * <p>A request whose host is a service the mesh knows ({@code http://orders/v1/orders}) is routed
+ * and balanced per the service's policy, admitted by its breakers, and retried per its retry
+ * policy; the URL's port is ignored (each endpoint has its own) and the {@code Host} header stays
+ * the logical name. Requests to other hosts pass through untouched unless {@link
+ * Builder#unknownHosts(UnknownHosts) configured to be refused}. A refused request fails with
+ * {@link MeshHttpRejectedException}. See {@code docs/http.md} for the retry rules.
+ *
+ * <p>Tracing and metrics use the {@link GlobalOpenTelemetry} if one is set when the client is
+ * built, or the one given to {@link Builder#openTelemetry}; with none, they cost nothing.
+ */
+public final class MeshHttp {
+
+  private MeshHttp() {}
+
+  /** What to do with a request whose host is not a service the mesh knows. */
+  public enum UnknownHosts {
+    /** Send it as plain OkHttp would (the default): the mesh governs only its services. */
+    PASS_THROUGH,
+    /** Fail it with {@link MeshHttpRejectedException} ({@code UNKNOWN_SERVICE}): mesh-only clients. */
+    REFUSE
+  }
+
+  /** A new {@link OkHttpClient} whose requests to mesh services go through the mesh. */
+  public static OkHttpClient client(Mesh mesh) {
+    return builder(mesh).client();
+  }
+
+  /** Adds the mesh to {@code builder} (see {@link Builder#addTo}) and returns it. */
+  public static OkHttpClient.Builder addTo(OkHttpClient.Builder builder, Mesh mesh) {
+    return builder(mesh).addTo(builder);
+  }
+
+  /** Options beyond the defaults. */
+  public static Builder builder(Mesh mesh) {
+    return new Builder(mesh);
+  }
+
+  /** Configures how a client uses the mesh. */
+  public static final class Builder {
+    private final Mesh mesh;
+    private UnknownHosts unknownHosts = UnknownHosts.PASS_THROUGH;
+    private @Nullable OpenTelemetry openTelemetry;
+
+    private Builder(Mesh mesh) {
+      this.mesh = Objects.requireNonNull(mesh, "mesh");
+    }
+
+    /** What to do with hosts that are not mesh services; default {@link UnknownHosts#PASS_THROUGH}. */
+    public Builder unknownHosts(UnknownHosts unknownHosts) {
+      this.unknownHosts = Objects.requireNonNull(unknownHosts, "unknownHosts");
+      return this;
+    }
+
+    /**
+     * The OpenTelemetry to trace attempts and record metrics with. Default: the {@link
+     * GlobalOpenTelemetry} if set when the client is built, else none (no cost at all).
+     */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
+    /** A new client with OkHttp's defaults plus the mesh. */
+    public OkHttpClient client() {
+      return addTo(new OkHttpClient.Builder()).build();
+    }
+
+    /**
+     * Adds the mesh interceptor to {@code builder} as its first application interceptor, so that
+     * interceptors added before or after see the logical request once, while each attempt runs
+     * OkHttp's own chain (redirects, bridge, cache, connect, network interceptors) again. Call it
+     * after setting the builder's proxy, if any: mesh traffic never goes through a proxy.
+     */
+    public OkHttpClient.Builder addTo(OkHttpClient.Builder builder) {
+      // One probe build reads the builder's settings (the builder has no getters); it starts no
+      // threads and shares the builder's pool and dispatcher.
+      OkHttpClient probe = builder.build();
+      builder.interceptors().add(0, interceptor(mayUseProxy(probe)));
+      return builder;
+    }
+
+    /**
+     * Whether the client could send a mesh request through a proxy: then each attempt overrides
+     * the proxy with {@link Proxy#NO_PROXY} (one more chain copy); otherwise nothing is paid.
+     */
+    private static boolean mayUseProxy(OkHttpClient probe) {
+      Proxy proxy = probe.proxy();
+      if (proxy != null) {
+        return proxy.type() != Proxy.Type.DIRECT;
+      }
+      for (Proxy p : probe.proxySelector().select(URI.create("http://meshclient.invalid/"))) {
+        if (p.type() != Proxy.Type.DIRECT) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * The bare interceptor, for a chain assembled by hand. It must be an application interceptor
+     * (OkHttp refuses connection overrides in network interceptors).
+     */
+    public Interceptor interceptor() {
+      return interceptor(false);
+    }
+
+    private Interceptor interceptor(boolean forceDirect) {
+      OpenTelemetry otel = openTelemetry;
+      if (otel == null && GlobalOpenTelemetry.isSet()) {
+        otel = GlobalOpenTelemetry.get();
+      }
+      return new MeshInterceptor(
+          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(mesh, otel));
+    }
+  }
+}

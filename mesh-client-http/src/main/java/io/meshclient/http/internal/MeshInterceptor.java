@@ -1,0 +1,207 @@
+package io.meshclient.http.internal;
+
+import io.meshclient.Endpoint;
+import io.meshclient.Mesh;
+import io.meshclient.MeshCall;
+import io.meshclient.MeshRejectedException;
+import io.meshclient.Rejection;
+import io.meshclient.RetryDecision;
+import io.meshclient.http.MeshHttpRejectedException;
+import io.meshclient.policy.ServicePolicy;
+import io.meshclient.policy.TlsMode;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Proxy;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The mesh's attempt loop, as OkHttp's first application interceptor:
+ * {@code route → pick → admit → call → record → (retry?)}, every decision the engine's.
+ *
+ * <p>Each attempt re-runs OkHttp's own chain (retry-and-follow-up, bridge, cache, connect, network
+ * interceptors) on a chain copy whose DNS and socket factory lead to the picked endpoint (see
+ * {@link EndpointRoute}): the request itself is never rebuilt. Per-try limits become the attempt
+ * chain's connect/read/write timeouts.
+ *
+ * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
+ * committed before its first attempt); a response that will be retried is closed before the
+ * backoff (its first 64 KiB kept as the answer in case the retry cannot start); a retry waits the
+ * engine's backoff on the calling thread; attempts after the first carry the endpoint's address in
+ * their URL (see {@link EndpointRoute#retryRequest}).
+ */
+public final class MeshInterceptor implements Interceptor {
+
+  private final Mesh mesh;
+  private final boolean refuseUnknownHosts;
+  private final boolean forceDirect;
+  private final HttpTelemetry telemetry;
+  private final ConcurrentHashMap<String, ServiceClient> services = new ConcurrentHashMap<>();
+
+  public MeshInterceptor(
+      Mesh mesh, boolean refuseUnknownHosts, boolean forceDirect, HttpTelemetry telemetry) {
+    this.mesh = mesh;
+    this.refuseUnknownHosts = refuseUnknownHosts;
+    this.forceDirect = forceDirect;
+    this.telemetry = telemetry;
+  }
+
+  @Override
+  public Response intercept(Chain chain) throws IOException {
+    Request request = chain.request();
+    String host = request.url().host();
+    if (!mesh.knows(host)) {
+      if (refuseUnknownHosts) {
+        throw new MeshHttpRejectedException(
+            new MeshRejectedException(host, Rejection.UNKNOWN_SERVICE, null));
+      }
+      return chain.proceed(request);
+    }
+    ServiceClient service = services.get(host);
+    if (service == null) {
+      service = services.computeIfAbsent(host, this::newService);
+    }
+    MeshCall call = service.acquire();
+    try {
+      return execute(chain, request, service, call);
+    } finally {
+      service.release(call);
+    }
+  }
+
+  private ServiceClient newService(String host) {
+    ServiceClient s = new ServiceClient(mesh.service(host), telemetry);
+    telemetry.serviceAdded(s.handle);
+    return s;
+  }
+
+  private Response execute(Chain chain, Request request, ServiceClient service, MeshCall call)
+      throws IOException {
+    if (!call.start(request, OkHttpRequestReader.INSTANCE)) {
+      throw rejected(call, null);
+    }
+    try {
+      requireTransport(call);
+      long callTimeout = chain.call().timeout().timeoutNanos();
+      if (callTimeout > 0) {
+        call.limitDeadline(callTimeout); // OkHttp's callTimeout bounds all attempts too
+      }
+      RequestBody body = request.body();
+      if (body != null && body.isOneShot()) {
+        call.commit(); // its bytes can be read once: the engine then never grants a retry
+      }
+      Object callState = telemetry.startCall(request);
+      Response previous = null; // a retried response, kept in case the retry is refused
+      IOException previousFailure = null;
+      while (true) {
+        int attempt = call.startAttempt();
+        if (attempt < 0) {
+          if (previous != null) {
+            return previous;
+          }
+          if (previousFailure != null) {
+            throw previousFailure;
+          }
+          throw rejected(call, null);
+        }
+        previous = null;
+        previousFailure = null;
+        Endpoint endpoint = call.endpoint(attempt);
+        EndpointRoute route = service.route(endpoint, chain.getDns());
+        Chain attemptChain = attemptChain(chain, route, call.attemptTimeoutNanos(attempt));
+        Request sent = attempt == 0 ? request : route.retryRequest(request);
+        Response response;
+        try {
+          response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
+        } catch (IOException e) {
+          RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
+          if (!d.isRetry()) {
+            throw e;
+          }
+          previousFailure = e;
+          backoff(chain, call);
+          continue;
+        }
+        RetryDecision d = call.onResponse(attempt, response.code());
+        if (!d.isRetry()) {
+          return response;
+        }
+        previous = detach(response);
+        backoff(chain, call);
+      }
+    } finally {
+      call.finish();
+    }
+  }
+
+  /**
+   * Closes a response that will be retried (releasing its connection) and returns a copy holding
+   * the start of its body, the caller's answer if the retry cannot start. Rare path.
+   */
+  private static Response detach(Response response) throws IOException {
+    try (response) {
+      return response.newBuilder().body(response.peekBody(MAX_KEPT_BODY)).build();
+    }
+  }
+
+  private static final long MAX_KEPT_BODY = 64 * 1024;
+
+  /**
+   * The chain one attempt runs on: the endpoint's route, and the attempt's time limit. The one
+   * place where an attempt's transport is chosen (the identity issue adds mTLS here).
+   */
+  private Chain attemptChain(Chain chain, EndpointRoute route, long timeoutNanos) {
+    Chain c = chain.withDns(route).withSocketFactory(route);
+    Proxy proxy = c.getProxy();
+    if (forceDirect || (proxy != null && proxy.type() != Proxy.Type.DIRECT)) {
+      c = c.withProxy(Proxy.NO_PROXY); // the endpoint is the destination, never a proxy
+    }
+    if (timeoutNanos > 0) {
+      int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeoutNanos + 999_999) / 1_000_000));
+      // OkHttp has no timer for one pass of the chain: the per-try limit bounds connecting and
+      // each wait for bytes; the engine's deadline and OkHttp's callTimeout bound the whole.
+      c =
+          c.withConnectTimeout(millis, TimeUnit.MILLISECONDS)
+              .withReadTimeout(millis, TimeUnit.MILLISECONDS)
+              .withWriteTimeout(millis, TimeUnit.MILLISECONDS);
+    }
+    return c;
+  }
+
+  /** Refuses to downgrade: mTLS comes with the workload identity (identity issue). */
+  private static void requireTransport(MeshCall call) throws IOException {
+    ServicePolicy policy = call.policy();
+    if (policy.tls() == TlsMode.STRICT) {
+      throw new IOException(
+          "meshclient: service '"
+              + call.service()
+              + "' requires mTLS (tls: STRICT), which mesh-client-http cannot provide yet"
+              + " (expected: tls DISABLE or PERMISSIVE until workload identities are configured)");
+    }
+  }
+
+  private static void backoff(Chain chain, MeshCall call) throws IOException {
+    long nanos = call.backoffNanos();
+    if (nanos > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(nanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted during retry backoff");
+      }
+    }
+    if (chain.call().isCanceled()) {
+      throw new IOException("Canceled");
+    }
+  }
+
+  private static MeshHttpRejectedException rejected(MeshCall call, @Nullable String endpoint) {
+    return new MeshHttpRejectedException(
+        new MeshRejectedException(call.service(), call.rejection(), endpoint));
+  }
+}

@@ -1,0 +1,29 @@
+package io.meshclient.http.internal;
+
+import io.meshclient.RequestReader;
+import okhttp3.Request;
+import org.jspecify.annotations.Nullable;
+
+/** Reads routing attributes straight from an OkHttp {@link Request}. */
+enum OkHttpRequestReader implements RequestReader<Request> {
+  INSTANCE;
+
+  @Override
+  public String method(Request request) {
+    return request.method();
+  }
+
+  /**
+   * The encoded path, as sent on the wire (routes match what the server sees). OkHttp computes it
+   * as a substring, so only routes with a path condition pay for it.
+   */
+  @Override
+  public String path(Request request) {
+    return request.url().encodedPath();
+  }
+
+  @Override
+  public @Nullable String header(Request request, String lowerCaseName) {
+    return request.header(lowerCaseName); // case-insensitive scan, no allocation
+  }
+}

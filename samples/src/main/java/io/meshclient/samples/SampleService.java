@@ -1,0 +1,182 @@
+package io.meshclient.samples;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A small service speaking HTTP ({@code GET /orders/{id}}) and gRPC ({@code SimpleService/UnaryRpc})
+ * on two loopback ports, answering with its instance name. It can be told to misbehave (a share
+ * of slow answers, a share of failures), killed abruptly and started again on the same ports.
+ */
+public final class SampleService implements AutoCloseable {
+
+  /** How an instance behaves. */
+  public record Behaviour(double slowShare, long slowMillis, double failShare) {
+    public static final Behaviour HEALTHY = new Behaviour(0, 0, 0);
+  }
+
+  private final String name;
+  private final String version;
+  private final String zone;
+  private volatile Behaviour behaviour;
+  private final SplittableRandom random;
+  private final AtomicLong served = new AtomicLong();
+  private int httpPort;
+  private int grpcPort;
+  private HttpServer http;
+  private Server grpc;
+  private ExecutorService executor;
+
+  public SampleService(String name, String version, String zone, Behaviour behaviour, long seed) {
+    this.name = name;
+    this.version = version;
+    this.zone = zone;
+    this.behaviour = behaviour;
+    this.random = new SplittableRandom(seed);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String version() {
+    return version;
+  }
+
+  public String zone() {
+    return zone;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  public long served() {
+    return served.get();
+  }
+
+  public void behaviour(Behaviour behaviour) {
+    this.behaviour = behaviour;
+  }
+
+  /** Starts both servers; on the first start on free ports, later on the same ones. */
+  public synchronized SampleService start() throws IOException {
+    executor = Executors.newFixedThreadPool(8, r -> {
+      Thread t = new Thread(r, name + "-worker");
+      t.setDaemon(true);
+      return t;
+    });
+    http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 128);
+    http.setExecutor(executor);
+    http.createContext("/", this::handleHttp);
+    http.start();
+    httpPort = http.getAddress().getPort();
+    grpc =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
+            .executor(executor)
+            .addService(new Grpc())
+            .build()
+            .start();
+    grpcPort = grpc.getPort();
+    return this;
+  }
+
+  /** Stops abruptly: open connections are cut, in-flight requests fail. */
+  public synchronized void kill() {
+    if (grpc != null) {
+      grpc.shutdownNow();
+      http.stop(0);
+      executor.shutdownNow();
+      try {
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      grpc = null;
+      http = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+
+  /** What to answer: 0 = fine, else an error; waits first when this request is a slow one. */
+  private boolean misbehave() {
+    Behaviour b = behaviour;
+    double slow;
+    double fail;
+    synchronized (random) {
+      slow = random.nextDouble();
+      fail = random.nextDouble();
+    }
+    if (slow < b.slowShare() && b.slowMillis() > 0) {
+      try {
+        Thread.sleep(b.slowMillis()); // the sample's simulated slowness, not a test wait
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return fail < b.failShare();
+  }
+
+  private void handleHttp(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      boolean fail = misbehave();
+      byte[] body;
+      int status;
+      if (fail) {
+        status = 503;
+        body = ("{\"error\":\"" + name + " is overloaded\"}").getBytes(StandardCharsets.UTF_8);
+      } else {
+        status = 200;
+        body =
+            ("{\"instance\":\"" + name + "\",\"version\":\"" + version + "\",\"path\":\""
+                    + exchange.getRequestURI().getPath() + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        served.incrementAndGet();
+      }
+      exchange.getResponseHeaders().add("x-served-by", name);
+      exchange.getResponseHeaders().add("content-type", "application/json");
+      exchange.sendResponseHeaders(status, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+
+  private final class Grpc extends SimpleServiceGrpc.SimpleServiceImplBase {
+    @Override
+    public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> observer) {
+      if (misbehave()) {
+        observer.onError(
+            Status.UNAVAILABLE.withDescription(name + " is overloaded").asRuntimeException());
+        return;
+      }
+      served.incrementAndGet();
+      observer.onNext(SimpleResponse.newBuilder().setResponseMessage(name).build());
+      observer.onCompleted();
+    }
+  }
+}
