@@ -1,0 +1,171 @@
+package io.meshclient.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshclient.Mesh;
+import io.meshclient.config.FilePolicySource;
+import io.meshclient.config.MeshConfigWatcher;
+import io.meshclient.server.ConfigServer;
+import io.meshclient.spring.internal.WatcherRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+class MeshConfigAutoConfigurationTest {
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(MeshAutoConfiguration.class, MeshConfigAutoConfiguration.class));
+
+  static void writeOrders(Path dir, String endpoint) throws Exception {
+    Files.writeString(
+        dir.resolve("orders.yaml"),
+        "service: orders\nendpoints:\n  - {address: \"" + endpoint + "\"}\n");
+  }
+
+  @Test
+  void staticWithoutASource() {
+    runner.run(
+        ctx ->
+            assertThat(ctx)
+                .doesNotHaveBean(WatcherRunner.class)
+                .doesNotHaveBean(FilePolicySource.class)
+                .getBean(MeshConfigStatus.class)
+                .extracting(MeshConfigStatus::state)
+                .isEqualTo(MeshConfigStatus.State.STATIC));
+  }
+
+  @Test
+  void policyDirectoryIsAppliedBeforeTheContextIsReady(@TempDir Path dir) throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    runner
+        .withPropertyValues("meshclient.config.policy-directory=" + dir)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasSingleBean(FilePolicySource.class);
+              Mesh mesh = ctx.getBean(Mesh.class);
+              assertThat(mesh.knows("orders")).isTrue();
+              assertThat(mesh.policy().version()).startsWith("file-");
+              MeshConfigStatus status = ctx.getBean(MeshConfigStatus.class);
+              assertThat(status.state()).isEqualTo(MeshConfigStatus.State.FILE);
+              assertThat(status.source()).isEqualTo("directory " + dir);
+              assertThat(status.lastError()).isNull();
+            });
+  }
+
+  @Test
+  void aRejectedFileIsTheLastConfigError(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("orders.yaml"), "service: orders\ntimeout: soon\n");
+    runner
+        .withPropertyValues("meshclient.config.policy-directory=" + dir)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx.getBean(MeshConfigStatus.class).lastError())
+                  .contains("orders.yaml")
+                  .contains("timeout");
+            });
+  }
+
+  @Test
+  void serverAddressStartsAWatcherThatAppliesTheServersPolicy(@TempDir Path dir) throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    try (ConfigServer server =
+        ConfigServer.builder().policies(dir).port(0).statusPort(-1).build().start()) {
+      runner
+          .withPropertyValues(
+              "meshclient.config.server-address=127.0.0.1:" + server.port(),
+              "meshclient.config.plaintext=true",
+              "meshclient.config.services=orders",
+              "spring.application.name=checkout")
+          .run(
+              ctx -> {
+                Mesh mesh = ctx.getBean(Mesh.class);
+                MeshConfigStatus status = ctx.getBean(MeshConfigStatus.class);
+                await().atMost(Duration.ofSeconds(20)).until(() -> mesh.knows("orders"));
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> status.state() == MeshConfigStatus.State.CONNECTED);
+                MeshConfigWatcher watcher = ctx.getBean(WatcherRunner.class).watcher();
+                assertThat(watcher).isNotNull();
+                assertThat(watcher.node().service()).isEqualTo("checkout");
+                assertThat(status.source()).isEqualTo("server 127.0.0.1:" + server.port());
+              });
+    }
+  }
+
+  @Test
+  void runsOnTheLastPolicyWhenTheServerIsUnreachable(@TempDir Path dir) throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    Path cache = Files.createDirectory(dir.resolve("cache"));
+    Path policies = Files.createDirectory(dir.resolve("policies"));
+    writeOrders(policies, "127.0.0.1:9");
+    int port;
+    try (ConfigServer server =
+        ConfigServer.builder().policies(policies).port(0).statusPort(-1).build().start()) {
+      port = server.port();
+      runner
+          .withPropertyValues(
+              "meshclient.config.server-address=127.0.0.1:" + port,
+              "meshclient.config.plaintext=true",
+              "meshclient.config.services=orders",
+              "meshclient.config.cache-directory=" + cache)
+          .run(
+              ctx ->
+                  await().atMost(Duration.ofSeconds(20))
+                      .until(() -> ctx.getBean(Mesh.class).knows("orders")));
+    }
+    // The server is gone: a new application starts from the cache.
+    runner
+        .withPropertyValues(
+            "meshclient.config.server-address=127.0.0.1:" + port,
+            "meshclient.config.plaintext=true",
+            "meshclient.config.services=orders",
+            "meshclient.config.cache-directory=" + cache)
+        .run(
+            ctx -> {
+              Mesh mesh = ctx.getBean(Mesh.class);
+              await().atMost(Duration.ofSeconds(20)).until(() -> mesh.knows("orders"));
+              MeshConfigStatus status = ctx.getBean(MeshConfigStatus.class);
+              assertThat(status.state()).isEqualTo(MeshConfigStatus.State.CACHED);
+            });
+  }
+
+  @Test
+  void registrationNeedsAServiceName() {
+    runner
+        .withPropertyValues(
+            "meshclient.config.server-address=127.0.0.1:1",
+            "meshclient.registration.enabled=true",
+            "meshclient.registration.port=8080")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining(
+                        "meshclient.node.service: (not set, nor spring.application.name)"));
+  }
+
+  @Test
+  void backsOffWithoutTheWatcherModule(@TempDir Path dir) throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    runner
+        .withClassLoader(new FilteredClassLoader(MeshConfigWatcher.class))
+        .withPropertyValues("meshclient.config.policy-directory=" + dir)
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .hasSingleBean(Mesh.class)
+                    .doesNotHaveBean(FilePolicySource.class)
+                    .getBean(MeshConfigStatus.class)
+                    .extracting(MeshConfigStatus::state)
+                    .isEqualTo(MeshConfigStatus.State.STATIC));
+  }
+}
