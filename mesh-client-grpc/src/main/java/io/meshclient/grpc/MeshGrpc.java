@@ -1,0 +1,227 @@
+package io.meshclient.grpc;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.NameResolverRegistry;
+import io.grpc.ServerInterceptor;
+import io.meshclient.Endpoint;
+import io.meshclient.Mesh;
+import io.meshclient.grpc.internal.AttemptSpanInterceptor;
+import io.meshclient.grpc.internal.MeshClientInterceptor;
+import io.meshclient.grpc.internal.MeshLoadBalancerProvider;
+import io.meshclient.grpc.internal.MeshNameResolverProvider;
+import io.meshclient.grpc.internal.Schedulers;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * gRPC channels to logical services of a {@link Mesh}. Generated stubs work unchanged:
+ *
+ * <pre>{@code
+ * ManagedChannel channel = MeshGrpc.channel(mesh, "orders");
+ * OrdersGrpc.OrdersBlockingStub orders = OrdersGrpc.newBlockingStub(channel);
+ * }</pre>
+ *
+ * <p>The channel's endpoints come from the mesh (target {@code mesh:///orders}); every call is
+ * routed, balanced, admitted, recorded and retried by the engine under the service's policy, with
+ * grpc-java's own retry disabled. The caller's deadline bounds all attempts. The application shuts
+ * the channel down as any other.
+ */
+public final class MeshGrpc {
+
+  private MeshGrpc() {}
+
+  /** A plaintext channel to {@code service} over the default transport (Netty), default options. */
+  public static ManagedChannel channel(Mesh mesh, String service) {
+    return builder(mesh, service).build();
+  }
+
+  /** A builder for a channel to {@code service}, for options. */
+  public static Builder builder(Mesh mesh, String service) {
+    return new Builder(mesh, service);
+  }
+
+  /**
+   * For servers: extracts the W3C trace context from incoming metadata and makes the SERVER span
+   * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with
+   * {@code ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
+   * instruments the server, or spans would be doubled.
+   */
+  public static ServerInterceptor serverInterceptor(OpenTelemetry openTelemetry) {
+    return GrpcTelemetry.create(openTelemetry).createServerInterceptor();
+  }
+
+  /** Options of a mesh channel. Not thread-safe; {@link #build()} may be called more than once. */
+  public static final class Builder {
+    private final Mesh mesh;
+    private final String service;
+    private ChannelCredentials credentials = InsecureChannelCredentials.create();
+    private @Nullable Executor executor;
+    private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable OpenTelemetry openTelemetry;
+    private final List<ClientInterceptor> interceptors = new ArrayList<>();
+    private @Nullable Function<String, ManagedChannelBuilder<?>> transport;
+    private Class<? extends SocketAddress> addressType = InetSocketAddress.class;
+    private Function<Endpoint, ? extends SocketAddress> addresses =
+        MeshNameResolverProvider::defaultAddress;
+    private @Nullable Consumer<ManagedChannelBuilder<?>> configurer;
+
+    private Builder(Mesh mesh, String service) {
+      this.mesh = Objects.requireNonNull(mesh, "mesh");
+      Objects.requireNonNull(service, "service");
+      if (service.isBlank()
+          || service.indexOf('/') >= 0
+          || service.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException(
+            "service: '"
+                + service
+                + "' (expected: a mesh service name without '/' or spaces, such as 'orders')");
+      }
+      this.service = service;
+    }
+
+    /**
+     * The channel credentials (default plaintext). This is where mutual TLS with the workload's
+     * mesh identity plugs in.
+     */
+    public Builder credentials(ChannelCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** The executor for call callbacks (grpc's default: a shared cached pool). */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** The timer that ends retry backoffs (default: one shared daemon thread). */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC
+     * instrumentation (RPC semantic conventions, W3C context injected into metadata), with the
+     * mesh's {@code meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent
+     * instruments the application: it already makes one span per call.
+     */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
+    /**
+     * Application interceptors. They see each logical call once, above the mesh's retries; as
+     * with {@link ManagedChannelBuilder#intercept}, the last one given runs first.
+     */
+    public Builder intercept(ClientInterceptor... interceptors) {
+      for (ClientInterceptor i : interceptors) {
+        this.interceptors.add(Objects.requireNonNull(i, "interceptor"));
+      }
+      return this;
+    }
+
+    /**
+     * Another transport: {@code target -> builder}, for example {@code
+     * InProcessChannelBuilder::forTarget}. The mesh installs its name resolver on the returned
+     * builder. Use with {@link #addresses} when the transport wants other socket addresses.
+     */
+    public Builder transport(Function<String, ManagedChannelBuilder<?>> transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /**
+     * How an endpoint becomes a socket address (default: an {@link InetSocketAddress} of its host
+     * and port). {@code type} is what the transport is asked to support.
+     */
+    public <A extends SocketAddress> Builder addresses(
+        Class<A> type, Function<Endpoint, A> addresses) {
+      this.addressType = Objects.requireNonNull(type, "type");
+      this.addresses = Objects.requireNonNull(addresses, "addresses");
+      return this;
+    }
+
+    /**
+     * Further transport options (keepalive, message limits, user agent) applied to the channel
+     * builder before the mesh's own settings, which win: name resolution, load balancing and
+     * retry stay the mesh's.
+     */
+    public Builder configure(Consumer<ManagedChannelBuilder<?>> configurer) {
+      this.configurer = Objects.requireNonNull(configurer, "configurer");
+      return this;
+    }
+
+    /** Builds the channel. Its lifecycle is the caller's: shut it down when done. */
+    public ManagedChannel build() {
+      String target = MeshNameResolverProvider.target(service);
+      MeshNameResolverProvider resolver = new MeshNameResolverProvider(mesh, addressType, addresses);
+      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolver);
+      if (configurer != null) {
+        configurer.accept(b);
+      }
+      b.defaultLoadBalancingPolicy(MeshLoadBalancerProvider.POLICY_NAME);
+      b.disableRetry(); // the mesh retries; see MeshClientCall
+      if (executor != null) {
+        b.executor(executor);
+      }
+      // Interceptor order, innermost first (grpc runs the last added first):
+      //   attempt attributes < OpenTelemetry tracing < mesh retries < application interceptors.
+      // Tracing must be below the mesh so that each attempt is its own CLIENT span with its own
+      // injected trace context; the attributes interceptor must be below tracing so that the
+      // attempt's span is current when it runs.
+      List<String> perAttemptHeaders = List.of();
+      if (openTelemetry != null) {
+        GrpcTelemetry telemetry = GrpcTelemetry.create(openTelemetry);
+        b.intercept(new AttemptSpanInterceptor(), telemetry.createClientInterceptor());
+        perAttemptHeaders =
+            List.copyOf(openTelemetry.getPropagators().getTextMapPropagator().fields());
+      }
+      b.intercept(
+          new MeshClientInterceptor(
+              mesh.service(service),
+              scheduler != null ? scheduler : Schedulers.shared(),
+              perAttemptHeaders));
+      if (!interceptors.isEmpty()) {
+        b.intercept(interceptors);
+      }
+      return b.build();
+    }
+
+    /** Gives the channel builder this channel's resolver, in a registry of its own. */
+    @SuppressWarnings("deprecation") // the only way to give a custom transport builder a resolver
+    private ManagedChannelBuilder<?> newChannelBuilder(
+        String target, MeshNameResolverProvider resolver) {
+      if (transport == null) {
+        NameResolverRegistry resolvers = new NameResolverRegistry();
+        resolvers.register(resolver);
+        return Grpc.newChannelBuilder(target, credentials, resolvers);
+      }
+      ManagedChannelBuilder<?> b = transport.apply(target);
+      // A provider (not a bare factory) keeps its address types, which the transport checks.
+      b.nameResolverFactory(resolver);
+      return b;
+    }
+
+    @Override
+    public String toString() {
+      return "MeshGrpc.Builder{service=" + service + ", interceptors=" + interceptors + "}";
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.meshclient.grpc.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.meshclient.MeshRejectedException;
+import io.meshclient.Rejection;
+import io.meshclient.ServiceHandle;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Drives every call of a mesh channel through the engine: route, pick, admit, record, retry. See
+ * {@link MeshClientCall} for the retry design. Sits above the per-attempt interceptors (tracing)
+ * and below the application's own, so an application interceptor sees one logical call and each
+ * attempt gets its own span.
+ */
+public final class MeshClientInterceptor implements ClientInterceptor {
+
+  private static final Metadata.Key<String> NO_KEY =
+      Metadata.Key.of("x-meshclient-none", Metadata.ASCII_STRING_MARSHALLER);
+
+  final ServiceHandle handle;
+  final ScheduledExecutorService scheduler;
+  /** Headers that per-attempt interceptors inject (trace context): removed before a retry re-sends. */
+  final List<Metadata.Key<String>> perAttemptHeaders;
+
+  final MeshCallPool pool;
+  private final ConcurrentHashMap<String, String> paths = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Metadata.Key<String>> keys = new ConcurrentHashMap<>();
+
+  public MeshClientInterceptor(
+      ServiceHandle handle, ScheduledExecutorService scheduler, Collection<String> perAttemptHeaders) {
+    this.handle = handle;
+    this.scheduler = scheduler;
+    this.perAttemptHeaders =
+        perAttemptHeaders.stream()
+            .map(h -> Metadata.Key.of(h, Metadata.ASCII_STRING_MARSHALLER))
+            .toList();
+    this.pool = new MeshCallPool(handle);
+  }
+
+  @Override
+  public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+      MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
+    return new MeshClientCall<>(this, method, callOptions, next);
+  }
+
+  /** {@code /package.Service/Method}, cached so routing reads a string the JVM already holds. */
+  String path(String fullMethodName) {
+    String p = paths.get(fullMethodName);
+    return p != null ? p : paths.computeIfAbsent(fullMethodName, n -> "/" + n);
+  }
+
+  /** The metadata key for a lower-case header name, cached; null for binary headers. */
+  Metadata.@Nullable Key<String> key(String name) {
+    Metadata.Key<String> k = keys.get(name);
+    if (k == null) {
+      k =
+          keys.computeIfAbsent(
+              name,
+              n ->
+                  n.endsWith(Metadata.BINARY_HEADER_SUFFIX)
+                      ? NO_KEY
+                      : Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+    }
+    return k == NO_KEY ? null : k;
+  }
+
+  /** The status of a call the mesh refused, naming service, endpoint and reason. */
+  Status rejected(Rejection reason, @Nullable String endpoint) {
+    MeshRejectedException e = new MeshRejectedException(handle.name(), reason, endpoint);
+    return Status.UNAVAILABLE.withDescription(e.getMessage()).withCause(e);
+  }
+}
