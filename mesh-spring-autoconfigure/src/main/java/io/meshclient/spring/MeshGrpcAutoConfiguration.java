@@ -1,0 +1,60 @@
+package io.meshclient.spring;
+
+import io.meshclient.Mesh;
+import io.meshclient.grpc.MeshGrpc;
+import io.meshclient.spring.internal.MeshGrpcClientPostProcessor;
+import io.opentelemetry.api.OpenTelemetry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.grpc.client.GrpcChannelFactory;
+
+/**
+ * gRPC through the mesh: {@link MeshGrpcChannels} (one channel per service), stubs in {@link
+ * MeshGrpcClient @MeshGrpcClient} fields, and, with Spring gRPC, a {@link GrpcChannelFactory} for
+ * {@code mesh:///<service>} targets.
+ */
+@AutoConfiguration(after = {MeshAutoConfiguration.class, MeshConfigAutoConfiguration.class})
+@ConditionalOnClass(MeshGrpc.class)
+@ConditionalOnBooleanProperty(name = "meshclient.enabled", matchIfMissing = true)
+public final class MeshGrpcAutoConfiguration {
+
+  /**
+   * The channels. Traces use the application's {@link OpenTelemetry} bean when there is one;
+   * {@link MeshGrpcBuilderCustomizer} beans set channel options.
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  public MeshGrpcChannels meshGrpcChannels(
+      Mesh mesh,
+      ObjectProvider<OpenTelemetry> openTelemetry,
+      ObjectProvider<MeshGrpcBuilderCustomizer> customizers) {
+    return new MeshGrpcChannels(
+        mesh,
+        openTelemetry.getIfAvailable(),
+        b -> customizers.orderedStream().forEach(c -> c.customize(b)));
+  }
+
+  @Bean
+  static MeshGrpcClientPostProcessor meshGrpcClientPostProcessor(
+      ObjectProvider<MeshGrpcChannels> channels) {
+    return new MeshGrpcClientPostProcessor(channels);
+  }
+
+  /** Spring gRPC integration. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(GrpcChannelFactory.class)
+  static class SpringGrpc {
+
+    @Bean
+    @ConditionalOnMissingBean
+    MeshGrpcChannelFactory meshGrpcChannelFactory(
+        Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
+      return new MeshGrpcChannelFactory(mesh, openTelemetry.getIfAvailable());
+    }
+  }
+}
