@@ -135,13 +135,18 @@ public class MeshClientProperties implements InitializingBean {
               "false, or meshclient.config.server-address set: instances register with the config"
                   + " server"));
     }
-    if (identity.enabled && server == null) {
+    if (identity.enabled) {
+      // Refused rather than ignored: running without the mTLS the operator asked for is worse
+      // than not starting.
       problems.add(
           new PropertyProblem(
               "meshclient.identity.enabled",
               "true",
-              "false, or meshclient.config.server-address set: the config server issues workload"
-                  + " certificates"));
+              server == null
+                  ? "false, or meshclient.config.server-address set: the config server issues"
+                      + " workload certificates"
+                  : "false: workload certificates from the config server are not available in this"
+                      + " version yet"));
     }
     String td = identity.trustDomain;
     if (td != null && !TRUST_DOMAIN.matcher(td).matches()) {
@@ -339,7 +344,7 @@ public class MeshClientProperties implements InitializingBean {
 
     /**
      * Whether to obtain a workload certificate (SPIFFE) from the config server and use mutual TLS
-     * where the policy asks for it.
+     * where the policy asks for it. Not available yet: true stops start-up with an explanation.
      */
     private boolean enabled = false;
 

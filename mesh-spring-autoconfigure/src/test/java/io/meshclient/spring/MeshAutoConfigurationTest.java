@@ -129,6 +129,19 @@ class MeshAutoConfigurationTest {
   }
 
   @Test
+  void identityIsRefusedUntilItExists() {
+    runner
+        .withPropertyValues(
+            "meshclient.config.server-address=mesh-config:7070", "meshclient.identity.enabled=true")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("meshclient.identity.enabled: true (expected: false:"));
+  }
+
+  @Test
   void policyDirectoryMustExist() {
     runner
         .withPropertyValues("meshclient.config.policy-directory=/no/such/dir")

@@ -53,6 +53,7 @@ import tools.jackson.databind.json.JsonMapper;
       "meshclient.registration.enabled=true",
       "meshclient.registration.host=127.0.0.1",
       "meshclient.node.labels.version=v1",
+      "meshclient.http.groups=catalog",
       "management.endpoints.web.exposure.include=health,mesh",
       "management.endpoint.health.show-details=always"
     })
@@ -118,6 +119,13 @@ class ShopApplicationTest {
         """
             .formatted(slow.port()));
     Files.writeString(
+        dir.resolve("catalog.yaml"),
+        """
+        service: catalog
+        endpoints: [{address: "127.0.0.1:%d"}]
+        """
+            .formatted(good.port()));
+    Files.writeString(
         dir.resolve("paced.yaml"),
         """
         service: paced
@@ -146,6 +154,7 @@ class ShopApplicationTest {
   @Autowired OrdersClient orders;
   @Autowired SlowClient slowClient;
   @Autowired PacedClient pacedClient;
+  @Autowired CatalogClient catalog;
   @LocalServerPort int port;
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -154,7 +163,12 @@ class ShopApplicationTest {
   @BeforeAll
   void awaitPolicy() {
     await().atMost(Duration.ofSeconds(30))
-        .until(() -> mesh.knows("orders") && mesh.knows("slow") && mesh.knows("paced"));
+        .until(
+            () ->
+                mesh.knows("orders")
+                    && mesh.knows("slow")
+                    && mesh.knows("paced")
+                    && mesh.knows("catalog"));
   }
 
   private static int received(WireMockServer s) {
@@ -205,6 +219,13 @@ class ShopApplicationTest {
         .isInstanceOf(InterruptedIOException.class)
         .hasMessage("timeout");
     assertThat(pacedClient.slow()).isEqualTo("late");
+  }
+
+  @Test
+  void aPlainHttpServiceGroupNamedInThePropertiesIsInTheMesh() {
+    long before = mesh.service("catalog").stats().requests();
+    assertThat(catalog.get("1")).isEqualTo("v1");
+    assertThat(mesh.service("catalog").stats().requests()).isEqualTo(before + 1);
   }
 
   @Test
