@@ -14,6 +14,10 @@ import java.lang.annotation.Target;
  * <p>The central policy still decides whether and how often to retry ({@code retry.maxAttempts},
  * {@code retryOn}, the budget); this only states a fact about the method, like gRPC's {@code
  * idempotency_level}. A route marked {@code idempotent} in the policy applies as well.
+ *
+ * <p><b>Not effective yet:</b> the request is marked (attribute {@link
+ * OkHttpRequestFactory#IDEMPOTENT_ATTRIBUTE}), but the OkHttp adapter has no marker to read yet.
+ * Until it does, mark the route {@code idempotent} in the policy.
  */
 @Target({ElementType.METHOD, ElementType.TYPE})
 @Retention(RetentionPolicy.RUNTIME)
