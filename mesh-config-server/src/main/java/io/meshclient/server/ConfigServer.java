@@ -76,6 +76,7 @@ public final class ConfigServer implements AutoCloseable {
   private volatile Snapshot snapshot;
   private volatile Map<String, List<FileProblem>> rejected = Map.of();
   private long generation;
+  private volatile long lastPushMicros;
   private @Nullable Server server;
   private @Nullable StatusHttpServer statusServer;
   private @Nullable DirectoryWatcher watcher;
@@ -166,7 +167,8 @@ public final class ConfigServer implements AutoCloseable {
     }
     if (!s.hash().equals(snapshot.policyHash)) {
       publish(s.policies(), s.hash());
-      LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services)");
+      LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services) to "
+          + sessions.size() + " streams in " + lastPushMicros / 1000 + " ms");
     }
   }
 
@@ -179,9 +181,21 @@ public final class ConfigServer implements AutoCloseable {
     generation = Math.max(generation + 1, clock.millis());
     Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints());
     snapshot = next;
+    long t0 = System.nanoTime();
+    int n = 0;
     for (Session s : sessions) {
       s.push(next, false);
+      n++;
     }
+    long micros = (System.nanoTime() - t0) / 1000;
+    int streams = n;
+    LOG.log(Level.DEBUG, () -> "generation " + next.generation + " handed to " + streams + " streams in " + micros + " us");
+    lastPushMicros = micros;
+  }
+
+  /** How long the last publication took to hand the snapshot to every stream (serialization included). */
+  public long lastPushMicros() {
+    return lastPushMicros;
   }
 
   /** Runs {@code task} on the control thread. */

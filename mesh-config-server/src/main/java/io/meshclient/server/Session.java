@@ -3,7 +3,6 @@ package io.meshclient.server;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.meshclient.config.internal.Digests;
 import io.meshclient.config.v1.DiscoveryRequest;
 import io.meshclient.config.v1.DiscoveryResponse;
 import io.meshclient.config.v1.Endpoint;
@@ -11,7 +10,6 @@ import io.meshclient.config.v1.Node;
 import io.meshclient.config.v1.NodeStatus;
 import io.meshclient.config.v1.Registration;
 import java.lang.System.Logger.Level;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
 import java.util.TreeSet;
@@ -214,14 +212,8 @@ final class Session implements StreamObserver<DiscoveryRequest> {
       return;
     }
     pending = false;
-    MessageDigest d = Digests.sha256();
-    DiscoveryResponse.Builder resp = DiscoveryResponse.newBuilder();
-    for (String name : subscriptions) {
-      Snapshot.Resource r = snap.resource(name);
-      d.update(r.digest());
-      resp.addResources(r.resource());
-    }
-    String hash = Digests.hex(d.digest());
+    Snapshot.Prepared prepared = snap.prepare(subscriptions);
+    String hash = prepared.hash();
     if (hash.equals(sentHash) && !force) {
       sentGeneration = snap.generation;
       return;
@@ -229,7 +221,8 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     String version = snap.generation + "-" + hash;
     String nonce = Long.toString(++nonces);
     try {
-      out.onNext(resp.setVersionInfo(version).setNonce(nonce).build());
+      out.onNext(DiscoveryResponse.newBuilder().addAllResources(prepared.resources())
+          .setVersionInfo(version).setNonce(nonce).build());
     } catch (RuntimeException e) { // cancelled meanwhile
       LOG.log(Level.DEBUG, "push to a closed stream", e);
       return;

@@ -18,11 +18,17 @@ final class Snapshot {
   /** One service's resource and the SHA-256 of its deterministic bytes. */
   record Resource(ServiceResource resource, byte[] digest) {}
 
+  /** What a subscription set receives: its resources, in order, and their combined hash. */
+  record Prepared(List<ServiceResource> resources, String hash) {}
+
   final long generation;
   final String policyHash;
   final Map<String, ServicePolicy> policies;
   final Map<String, List<Endpoint>> endpoints;
   private final Map<String, Resource> resources = new ConcurrentHashMap<>();
+  // Most streams of a fleet share a handful of subscription sets: each set is assembled and hashed
+  // once per snapshot, not once per stream.
+  private final Map<List<String>, Prepared> prepared = new ConcurrentHashMap<>();
 
   Snapshot(long generation, String policyHash, Map<String, ServicePolicy> policies, Map<String, List<Endpoint>> endpoints) {
     this.generation = generation;
@@ -48,6 +54,26 @@ final class Snapshot {
       }
     }
     return r;
+  }
+
+  /** The resources for a (sorted) subscription set, and their hash. */
+  Prepared prepare(List<String> subscriptions) {
+    Prepared p = prepared.get(subscriptions);
+    if (p == null) {
+      java.security.MessageDigest d = Digests.sha256();
+      List<ServiceResource> list = new java.util.ArrayList<>(subscriptions.size());
+      for (String name : subscriptions) {
+        Resource r = resource(name);
+        d.update(r.digest());
+        list.add(r.resource());
+      }
+      p = new Prepared(List.copyOf(list), Digests.hex(d.digest()));
+      Prepared raced = prepared.putIfAbsent(List.copyOf(subscriptions), p);
+      if (raced != null) {
+        p = raced;
+      }
+    }
+    return p;
   }
 
   /** The policy set's version, as the status page shows it. */

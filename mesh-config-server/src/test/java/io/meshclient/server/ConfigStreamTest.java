@@ -74,6 +74,22 @@ class ConfigStreamTest {
   }
 
   @Test
+  void aClientCanChangeItsSubscriptionsOnTheOpenStream() throws Exception {
+    write(policies, "orders.yaml", "service: orders\ntimeout: 2s\n");
+    write(policies, "payments.yaml", "service: payments\ntimeout: 1s\n");
+    try (ConfigServer server = Fixture.server(policies).build().start()) {
+      RecordingSink a = new RecordingSink();
+      try (MeshConfigWatcher w = watcher(server, "a", a, "orders").build().start()) {
+        await().atMost(WAIT).until(() -> a.applied == 1);
+        w.subscribe(java.util.Set.of("orders", "payments"));
+        await().atMost(WAIT).until(() -> a.policy.services().containsKey("payments"));
+        assertThat(server.status().getNodes(0).getSubscriptionsList()).containsExactly("orders", "payments");
+        assertThat(server.sessionCount()).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void aBadFileIsRejectedWithItsPathAndReasonAndTheLastGoodVersionKeepsBeingServed() throws Exception {
     write(policies, "orders.yaml", "service: orders\ntimeout: 2s\n");
     try (ConfigServer server = Fixture.server(policies).build().start()) {

@@ -92,6 +92,7 @@ public final class MeshConfigWatcher implements AutoCloseable {
   private Map<String, List<EndpointSpec>> appliedEndpoints = new HashMap<>();
   private volatile String version = "";
   private volatile boolean connected;
+  private volatile String lastError = "";
 
   private MeshConfigWatcher(Builder b) {
     if (b.channel != null) {
@@ -141,6 +142,11 @@ public final class MeshConfigWatcher implements AutoCloseable {
   /** The version last applied (from the server or the cache), or the empty string. */
   public String version() {
     return version;
+  }
+
+  /** Why the last rejected update was rejected (NACKed), or the empty string; for health endpoints. */
+  public String lastError() {
+    return lastError;
   }
 
   /** Whether a stream is open and the server has answered on it. */
@@ -266,6 +272,7 @@ public final class MeshConfigWatcher implements AutoCloseable {
       }
     } else {
       LOG.log(Level.WARNING, "meshclient: rejected policy version " + response.getVersionInfo() + ": " + error);
+      lastError = error;
       listener.onRejected(response.getVersionInfo(), error);
       ack.setVersionInfo(appliedVersion)
           .setErrorDetail(ErrorDetail.newBuilder().setCode(Status.Code.INVALID_ARGUMENT.value()).setMessage(error));
@@ -475,6 +482,16 @@ public final class MeshConfigWatcher implements AutoCloseable {
     public MeshConfigWatcher build() {
       if (target == null && channel == null) {
         throw new IllegalStateException("target or channel: one is required");
+      }
+      if (node == null) {
+        throw new IllegalStateException("node: required (expected: NodeIdentity.of(id, service))");
+      }
+      if (sink == null) {
+        throw new IllegalStateException("mesh or sink: one is required");
+      }
+      if (registration != null && node.service().isEmpty()) {
+        throw new IllegalStateException("register: node.service is empty (expected: the service this process"
+            + " serves, which the registered endpoint belongs to)");
       }
       return new MeshConfigWatcher(this);
     }

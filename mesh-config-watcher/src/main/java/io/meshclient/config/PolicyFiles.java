@@ -75,19 +75,28 @@ public final class PolicyFiles {
         problems.add(new FileProblem(name, pos[0], pos[1], service, "is defined twice in this file"));
       }
       names.add(service);
-      if (!r.problems().isEmpty()) {
-        continue; // the engine would only repeat what the reader found
-      }
+      // The engine validates what did read, so one pass lists every problem. A field the reader
+      // could not read is absent here; problems the engine finds on or under it would only echo
+      // the reader's, and are dropped.
       try {
         PolicyConversion.toModel(doc.policy());
         policies.add(doc.policy());
       } catch (PolicyValidationException e) {
         for (PolicyProblem p : e.problems()) {
+          if (r.problems().stream().anyMatch(rp -> related(rp.path(), p.path()))) {
+            continue;
+          }
           int[] pos = doc.positionOf(p.path());
           problems.add(new FileProblem(name, pos[0], pos[1], p.path(), p.message()));
         }
       }
     }
+    problems.sort(java.util.Comparator.comparingInt(FileProblem::line).thenComparingInt(FileProblem::column));
     return problems.isEmpty() ? new Parsed(file, List.copyOf(policies), List.of()) : new Parsed(file, List.of(), problems);
+  }
+
+  private static boolean related(String a, String b) {
+    return !a.isEmpty() && !b.isEmpty() && (a.equals(b) || b.startsWith(a + ".") || b.startsWith(a + "[")
+        || a.startsWith(b + ".") || a.startsWith(b + "["));
   }
 }

@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SampleService implements AutoCloseable {
 
+  static {
+    // The JDK's HTTP server otherwise leaves Nagle on: small answers wait for delayed ACKs.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   /** How an instance behaves. */
   public record Behaviour(double slowShare, long slowMillis, double failShare) {
     public static final Behaviour HEALTHY = new Behaviour(0, 0, 0);
@@ -37,6 +42,10 @@ public final class SampleService implements AutoCloseable {
   private volatile Behaviour behaviour;
   private final SplittableRandom random;
   private final AtomicLong served = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+  private final AtomicLong receivedHttp = new AtomicLong();
+  private final AtomicLong receivedGrpc = new AtomicLong();
+  private final AtomicLong latencyNanos = new AtomicLong();
   private int httpPort;
   private int grpcPort;
   private HttpServer http;
@@ -71,8 +80,35 @@ public final class SampleService implements AutoCloseable {
     return grpcPort;
   }
 
+  /** Requests answered successfully. */
   public long served() {
     return served.get();
+  }
+
+  /** Requests received, both protocols. */
+  public long received() {
+    return received.get();
+  }
+
+  public long receivedHttp() {
+    return receivedHttp.get();
+  }
+
+  public long receivedGrpc() {
+    return receivedGrpc.get();
+  }
+
+  /** Total time spent answering, for the mean latency the demo shows. */
+  public long latencyNanos() {
+    return latencyNanos.get();
+  }
+
+  public Behaviour behaviour() {
+    return behaviour;
+  }
+
+  public boolean running() {
+    return grpc != null;
   }
 
   public void behaviour(Behaviour behaviour) {
@@ -124,6 +160,16 @@ public final class SampleService implements AutoCloseable {
 
   /** What to answer: 0 = fine, else an error; waits first when this request is a slow one. */
   private boolean misbehave() {
+    received.incrementAndGet();
+    long start = System.nanoTime();
+    try {
+      return misbehaveTimed();
+    } finally {
+      latencyNanos.addAndGet(System.nanoTime() - start);
+    }
+  }
+
+  private boolean misbehaveTimed() {
     Behaviour b = behaviour;
     double slow;
     double fail;
@@ -143,6 +189,7 @@ public final class SampleService implements AutoCloseable {
 
   private void handleHttp(HttpExchange exchange) throws IOException {
     try (exchange) {
+      receivedHttp.incrementAndGet();
       boolean fail = misbehave();
       byte[] body;
       int status;
@@ -169,6 +216,7 @@ public final class SampleService implements AutoCloseable {
   private final class Grpc extends SimpleServiceGrpc.SimpleServiceImplBase {
     @Override
     public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> observer) {
+      receivedGrpc.incrementAndGet();
       if (misbehave()) {
         observer.onError(
             Status.UNAVAILABLE.withDescription(name + " is overloaded").asRuntimeException());
