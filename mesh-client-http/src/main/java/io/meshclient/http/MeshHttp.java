@@ -3,11 +3,13 @@ package io.meshclient.http;
 import io.meshclient.Mesh;
 import io.meshclient.http.internal.HttpTelemetry;
 import io.meshclient.http.internal.MeshInterceptor;
+import io.meshclient.http.internal.MeshSocketFactory;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.net.Proxy;
 import java.net.URI;
 import java.util.Objects;
+import javax.net.SocketFactory;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
@@ -63,6 +65,7 @@ public final class MeshHttp {
     private final Mesh mesh;
     private UnknownHosts unknownHosts = UnknownHosts.PASS_THROUGH;
     private @Nullable OpenTelemetry openTelemetry;
+    private long bufferBodyBytes;
 
     private Builder(Mesh mesh) {
       this.mesh = Objects.requireNonNull(mesh, "mesh");
@@ -83,6 +86,23 @@ public final class MeshHttp {
       return this;
     }
 
+    /**
+     * Reads up to {@code maxBytes} of each mesh response's body before the attempt counts as
+     * answered, so an endpoint that dies in the middle of a body fails the attempt (and an
+     * idempotent request is retried elsewhere) instead of failing the caller's read. Longer bodies
+     * stream as usual, committed once their first {@code maxBytes} arrived. For request/response
+     * APIs only: it delays a streamed response (server-sent events, long polls) until {@code
+     * maxBytes} arrive. Default 0: off, the response is the caller's once its headers arrive.
+     */
+    public Builder bufferResponseBodies(long maxBytes) {
+      if (maxBytes < 0 || maxBytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "bufferResponseBodies: " + maxBytes + " (expected: 0 for off, or up to 2^31-1 bytes)");
+      }
+      this.bufferBodyBytes = maxBytes;
+      return this;
+    }
+
     /** A new client with OkHttp's defaults plus the mesh. */
     public OkHttpClient client() {
       return addTo(new OkHttpClient.Builder()).build();
@@ -98,6 +118,12 @@ public final class MeshHttp {
       // One probe build reads the builder's settings (the builder has no getters); it starts no
       // threads and shares the builder's pool and dispatcher.
       OkHttpClient probe = builder.build();
+      if (probe.socketFactory() == SocketFactory.getDefault()) {
+        // Plain sockets that also understand mesh endpoint addresses: then requests need no
+        // per-attempt socket factory override. A custom factory is left alone (and bypassed for
+        // mesh endpoints, attempt by attempt).
+        builder.socketFactory(MeshSocketFactory.INSTANCE);
+      }
       builder.interceptors().add(0, interceptor(mayUseProxy(probe)));
       return builder;
     }
@@ -133,7 +159,11 @@ public final class MeshHttp {
         otel = GlobalOpenTelemetry.get();
       }
       return new MeshInterceptor(
-          mesh, unknownHosts == UnknownHosts.REFUSE, forceDirect, HttpTelemetry.create(mesh, otel));
+          mesh,
+          unknownHosts == UnknownHosts.REFUSE,
+          forceDirect,
+          HttpTelemetry.create(otel),
+          bufferBodyBytes);
     }
   }
 }

@@ -42,6 +42,7 @@ class FaultsTest {
 
   static Fleet fleet;
   OkHttpClient client;
+  Mesh mesh;
 
   @BeforeAll
   static void startFleet() {
@@ -62,7 +63,7 @@ class FaultsTest {
   }
 
   private OkHttpClient client(RetryPolicy retry) {
-    Mesh mesh = Mesh.builder().random(RandomSource.seeded(7)).build();
+    mesh = Mesh.builder().random(RandomSource.seeded(7)).build();
     mesh.update(
         MeshPolicy.builder()
             .version("1")
@@ -168,6 +169,15 @@ class FaultsTest {
     }
     assertThat(broken).isEqualTo(2);
     assertThat(fleet.receivedByAll()).isEqualTo(4);
+  }
+
+  @Test
+  void malformedChunkIsRetriedWhenBodiesAreBufferedInTheAttempt() throws Exception {
+    fleet.get(0).stubFor(any(anyUrl()).willReturn(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)));
+    client(retry().build()); // for the mesh
+    Fleet.shutdown(client);
+    client = MeshHttp.builder(mesh).bufferResponseBodies(64 * 1024).client();
+    assertThat(getAll(client, 4)).isEqualTo(4);
   }
 
   private static Request postRequest(String idempotencyKey) {

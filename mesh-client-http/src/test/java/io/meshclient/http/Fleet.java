@@ -23,11 +23,13 @@ import okhttp3.Response;
 final class Fleet implements AutoCloseable {
 
   final List<WireMockServer> servers = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
 
   Fleet(int size) {
     for (int i = 0; i < size; i++) {
       WireMockServer s = newServer(0);
       servers.add(s);
+      ports.add(s.port());
     }
     reset();
   }
@@ -50,7 +52,7 @@ final class Fleet implements AutoCloseable {
   }
 
   int port(int i) {
-    return servers.get(i).port();
+    return ports.get(i);
   }
 
   EndpointSpec endpoint(int i) {
@@ -91,8 +93,7 @@ final class Fleet implements AutoCloseable {
 
   /** Starts instance {@code i} again on its old port. */
   void restart(int i) {
-    int port = servers.get(i).port();
-    servers.set(i, newServer(port));
+    servers.set(i, newServer(ports.get(i)));
     servers.get(i).stubFor(any(anyUrl()).atPriority(10).willReturn(ok("s" + i)));
   }
 

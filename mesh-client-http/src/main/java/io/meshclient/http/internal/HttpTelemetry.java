@@ -1,7 +1,6 @@
 package io.meshclient.http.internal;
 
 import io.meshclient.Endpoint;
-import io.meshclient.Mesh;
 import io.meshclient.MeshCall;
 import io.meshclient.ServiceHandle;
 import io.opentelemetry.api.OpenTelemetry;
@@ -40,7 +39,7 @@ public abstract class HttpTelemetry {
    * The telemetry for {@code openTelemetry}: {@link #NONE} for null or a no-op instance (no
    * tracer, no meter, no propagator), else OpenTelemetry's HTTP client instrumenter.
    */
-  public static HttpTelemetry create(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
+  public static HttpTelemetry create(@Nullable OpenTelemetry openTelemetry) {
     if (openTelemetry == null || isNoop(openTelemetry)) {
       return NONE;
     }

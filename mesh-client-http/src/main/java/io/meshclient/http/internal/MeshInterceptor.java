@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@code route → pick → admit → call → record → (retry?)}, every decision the engine's.
  *
  * <p>Each attempt re-runs OkHttp's own chain (retry-and-follow-up, bridge, cache, connect, network
- * interceptors) on a chain copy whose DNS and socket factory lead to the picked endpoint (see
- * {@link EndpointRoute}): the request itself is never rebuilt. Per-try limits become the attempt
+ * interceptors) on a chain copy whose DNS leads to the picked endpoint (see {@link EndpointRoute}
+ * and {@link MeshSocketFactory}): the first attempt's request is never rebuilt. Per-try limits become the attempt
  * chain's connect/read/write timeouts.
  *
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
@@ -41,14 +41,20 @@ public final class MeshInterceptor implements Interceptor {
   private final boolean refuseUnknownHosts;
   private final boolean forceDirect;
   private final HttpTelemetry telemetry;
+  private final long bufferBodyBytes;
   private final ConcurrentHashMap<String, ServiceClient> services = new ConcurrentHashMap<>();
 
   public MeshInterceptor(
-      Mesh mesh, boolean refuseUnknownHosts, boolean forceDirect, HttpTelemetry telemetry) {
+      Mesh mesh,
+      boolean refuseUnknownHosts,
+      boolean forceDirect,
+      HttpTelemetry telemetry,
+      long bufferBodyBytes) {
     this.mesh = mesh;
     this.refuseUnknownHosts = refuseUnknownHosts;
     this.forceDirect = forceDirect;
     this.telemetry = telemetry;
+    this.bufferBodyBytes = bufferBodyBytes;
   }
 
   @Override
@@ -118,6 +124,9 @@ public final class MeshInterceptor implements Interceptor {
         Response response;
         try {
           response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
+          if (bufferBodyBytes > 0) {
+            bufferBody(response);
+          }
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
@@ -140,6 +149,19 @@ public final class MeshInterceptor implements Interceptor {
   }
 
   /**
+   * Reads up to {@code bufferBodyBytes} of the body into OkHttp's own buffer (no copy), so a body
+   * cut short fails the attempt rather than the caller's read. A longer body streams as usual.
+   */
+  private void bufferBody(Response response) throws IOException {
+    try {
+      response.body().source().request(bufferBodyBytes + 1);
+    } catch (IOException e) {
+      response.close();
+      throw e;
+    }
+  }
+
+  /**
    * Closes a response that will be retried (releasing its connection) and returns a copy holding
    * the start of its body, the caller's answer if the retry cannot start. Rare path.
    */
@@ -156,7 +178,10 @@ public final class MeshInterceptor implements Interceptor {
    * place where an attempt's transport is chosen (the identity issue adds mTLS here).
    */
   private Chain attemptChain(Chain chain, EndpointRoute route, long timeoutNanos) {
-    Chain c = chain.withDns(route).withSocketFactory(route);
+    Chain c = chain.withDns(route);
+    if (!(c.getSocketFactory() instanceof MeshSocketFactory)) {
+      c = c.withSocketFactory(MeshSocketFactory.INSTANCE); // a client not built by MeshHttp.addTo
+    }
     Proxy proxy = c.getProxy();
     if (forceDirect || (proxy != null && proxy.type() != Proxy.Type.DIRECT)) {
       c = c.withProxy(Proxy.NO_PROXY); // the endpoint is the destination, never a proxy

@@ -7,6 +7,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
@@ -19,8 +20,12 @@ import io.opentelemetry.instrumentation.api.semconv.http.HttpClientRequestResend
 import io.opentelemetry.instrumentation.api.semconv.http.HttpSpanNameExtractor;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpSpanStatusExtractor;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.ToLongFunction;
 import okhttp3.Interceptor;
 import okhttp3.Protocol;
@@ -45,8 +50,15 @@ import org.jspecify.annotations.Nullable;
  */
 final class OtelHttpTelemetry extends HttpTelemetry {
 
+  /**
+   * The services counted per meter. Every client built with the same OpenTelemetry shares one set
+   * and one set of callbacks, so a service called through two clients is reported once.
+   */
+  private static final Map<Meter, Set<ServiceHandle>> COUNTED =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
   private final Instrumenter<Attempt, Response> instrumenter;
-  private final List<ServiceHandle> services = new CopyOnWriteArrayList<>();
+  private final Set<ServiceHandle> services;
 
   OtelHttpTelemetry(OpenTelemetry otel) {
     Getter getter = new Getter();
@@ -58,39 +70,69 @@ final class OtelHttpTelemetry extends HttpTelemetry {
             .addAttributesExtractor(new MeshAttributes())
             .addOperationMetrics(HttpClientMetrics.get())
             .buildClientInstrumenter((attempt, key, value) -> attempt.setHeader(key, value));
-    registerCounters(otel.getMeter(MeshSemconv.HTTP_SCOPE));
+    if (otel.getMeterProvider() == MeterProvider.noop()) {
+      this.services = new CopyOnWriteArraySet<>(); // tracing only: nothing to count for
+      return;
+    }
+    Meter meter = otel.getMeter(MeshSemconv.HTTP_SCOPE);
+    synchronized (COUNTED) {
+      Set<ServiceHandle> shared = COUNTED.get(meter);
+      if (shared == null) {
+        shared = new CopyOnWriteArraySet<>();
+        COUNTED.put(meter, shared);
+        registerCounters(meter, shared);
+      }
+      this.services = shared;
+    }
   }
 
-  private void registerCounters(Meter meter) {
-    counter(meter, MeshSemconv.REQUESTS, "{request}", "Calls started", ServiceHandle.Stats::requests);
-    counter(meter, MeshSemconv.RETRIES, "{retry}", "Retries granted", ServiceHandle.Stats::retries);
+  private static void registerCounters(Meter meter, Set<ServiceHandle> services) {
+    counter(
+        meter, services, MeshSemconv.REQUESTS, "{request}", "Calls started", ServiceHandle.Stats::requests);
+    counter(
+        meter, services, MeshSemconv.RETRIES, "{retry}", "Retries granted", ServiceHandle.Stats::retries);
     counter(
         meter,
+        services,
         MeshSemconv.RETRIES_DENIED,
         "{retry}",
         "Retries refused by the budget or the deadline",
         ServiceHandle.Stats::retriesDenied);
     counter(
         meter,
+        services,
         MeshSemconv.REJECTIONS,
         "{request}",
         "Calls or attempts refused before sending",
         ServiceHandle.Stats::rejections);
     counter(
-        meter, MeshSemconv.EJECTIONS, "{ejection}", "Outlier ejections", ServiceHandle.Stats::ejections);
+        meter,
+        services,
+        MeshSemconv.EJECTIONS,
+        "{ejection}",
+        "Outlier ejections",
+        ServiceHandle.Stats::ejections);
   }
 
   /** Asynchronous counters read the engine's own counters at collection: nothing per request. */
-  private void counter(
-      Meter meter, String name, String unit, String description, ToLongFunction<ServiceHandle.Stats> value) {
+  private static void counter(
+      Meter meter,
+      Set<ServiceHandle> services,
+      String name,
+      String unit,
+      String description,
+      ToLongFunction<ServiceHandle.Stats> value) {
     meter
         .counterBuilder(name)
         .setUnit(unit)
         .setDescription(description)
-        .buildWithCallback((ObservableLongMeasurement m) -> observe(m, value));
+        .buildWithCallback((ObservableLongMeasurement m) -> observe(m, services, value));
   }
 
-  private void observe(ObservableLongMeasurement m, ToLongFunction<ServiceHandle.Stats> value) {
+  private static void observe(
+      ObservableLongMeasurement m,
+      Set<ServiceHandle> services,
+      ToLongFunction<ServiceHandle.Stats> value) {
     for (ServiceHandle s : services) {
       m.record(value.applyAsLong(s.stats()), Attributes.of(MeshSemconv.SERVICE, s.name()));
     }
