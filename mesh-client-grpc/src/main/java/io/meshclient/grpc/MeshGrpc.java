@@ -10,13 +10,12 @@ import io.grpc.NameResolverRegistry;
 import io.grpc.ServerInterceptor;
 import io.meshclient.Endpoint;
 import io.meshclient.Mesh;
-import io.meshclient.grpc.internal.AttemptSpanInterceptor;
 import io.meshclient.grpc.internal.MeshClientInterceptor;
 import io.meshclient.grpc.internal.MeshLoadBalancerProvider;
 import io.meshclient.grpc.internal.MeshNameResolverProvider;
+import io.meshclient.grpc.internal.OtelGrpc;
 import io.meshclient.grpc.internal.Schedulers;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -59,10 +58,11 @@ public final class MeshGrpc {
    * For servers: extracts the W3C trace context from incoming metadata and makes the SERVER span
    * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with
    * {@code ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
-   * instruments the server, or spans would be doubled.
+   * instruments the server, or spans would be doubled. Needs the optional dependency {@code
+   * io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
    */
   public static ServerInterceptor serverInterceptor(OpenTelemetry openTelemetry) {
-    return GrpcTelemetry.create(openTelemetry).createServerInterceptor();
+    return OtelGrpc.serverInterceptor(openTelemetry);
   }
 
   /** Options of a mesh channel. Not thread-safe; {@link #build()} may be called more than once. */
@@ -119,7 +119,8 @@ public final class MeshGrpc {
      * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC
      * instrumentation (RPC semantic conventions, W3C context injected into metadata), with the
      * mesh's {@code meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent
-     * instruments the application: it already makes one span per call.
+     * instruments the application: it already makes one span per call. Needs the optional
+     * dependency {@code io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
      */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
@@ -188,8 +189,7 @@ public final class MeshGrpc {
       // attempt's span is current when it runs.
       List<String> perAttemptHeaders = List.of();
       if (openTelemetry != null) {
-        GrpcTelemetry telemetry = GrpcTelemetry.create(openTelemetry);
-        b.intercept(new AttemptSpanInterceptor(), telemetry.createClientInterceptor());
+        b.intercept(OtelGrpc.clientInterceptors(openTelemetry));
         perAttemptHeaders =
             List.copyOf(openTelemetry.getPropagators().getTextMapPropagator().fields());
       }

@@ -446,6 +446,29 @@ class MeshChannelTest {
   }
 
   @Test
+  void registeredInstancesComeAndGoWithoutFailingCalls() {
+    Backend a = grpc.backend("a");
+    Backend b = grpc.backend("b");
+    // No static endpoints: the service runs on the instances a registry reports.
+    apply(ServicePolicy.builder("orders").loadBalancer(LbAlgorithm.ROUND_ROBIN));
+    mesh.updateEndpoints("orders", List.of(a.spec()));
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
+    for (int i = 0; i < 10; i++) {
+      assertThat(backendOf(stub.unaryRpc(req("1")))).isEqualTo("a");
+    }
+    mesh.updateEndpoints("orders", List.of(a.spec(), b.spec())); // b joins: a new subchannel
+    Map<String, Integer> seen = new ConcurrentHashMap<>();
+    for (int i = 0; i < 20; i++) {
+      seen.merge(backendOf(stub.withDeadlineAfter(5, TimeUnit.SECONDS).unaryRpc(req("2"))), 1, Integer::sum);
+    }
+    assertThat(seen).containsEntry("a", 10).containsEntry("b", 10);
+    mesh.updateEndpoints("orders", List.of(b.spec())); // a leaves
+    for (int i = 0; i < 10; i++) {
+      assertThat(backendOf(stub.unaryRpc(req("3")))).isEqualTo("b");
+    }
+  }
+
+  @Test
   void rejectionsSurfaceAsUnavailableNamingServiceAndReason() {
     ManagedChannel channel = grpc.register(MeshGrpc.channel(mesh, "payments"));
     assertThatThrownBy(() -> stub(channel).unaryRpc(req("?")))
