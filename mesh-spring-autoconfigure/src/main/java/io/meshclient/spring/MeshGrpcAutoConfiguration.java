@@ -4,6 +4,7 @@ import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpc;
 import io.meshclient.spring.internal.MeshGrpcClientPostProcessor;
 import io.opentelemetry.api.OpenTelemetry;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -12,6 +13,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.util.ClassUtils;
 
 /**
  * gRPC through the mesh: {@link MeshGrpcChannels} (one channel per service), stubs in {@link
@@ -23,9 +25,20 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 @ConditionalOnBooleanProperty(name = "meshclient.enabled", matchIfMissing = true)
 public final class MeshGrpcAutoConfiguration {
 
+  /** The optional library the gRPC adapter traces with. */
+  static final String GRPC_TELEMETRY = "io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry";
+
+  /** The application's OpenTelemetry, when the gRPC adapter can trace with it. */
+  static @Nullable OpenTelemetry openTelemetry(ObjectProvider<OpenTelemetry> provider) {
+    return ClassUtils.isPresent(GRPC_TELEMETRY, MeshGrpcAutoConfiguration.class.getClassLoader())
+        ? provider.getIfAvailable()
+        : null;
+  }
+
   /**
-   * The channels. Traces use the application's {@link OpenTelemetry} bean when there is one;
-   * {@link MeshGrpcBuilderCustomizer} beans set channel options.
+   * The channels. Traces use the application's {@link OpenTelemetry} bean when there is one and
+   * {@code io.opentelemetry.instrumentation:opentelemetry-grpc-1.6} is on the classpath; {@link
+   * MeshGrpcBuilderCustomizer} beans set channel options.
    */
   @Bean
   @ConditionalOnMissingBean
@@ -35,7 +48,7 @@ public final class MeshGrpcAutoConfiguration {
       ObjectProvider<MeshGrpcBuilderCustomizer> customizers) {
     return new MeshGrpcChannels(
         mesh,
-        openTelemetry.getIfAvailable(),
+        openTelemetry(openTelemetry),
         b -> customizers.orderedStream().forEach(c -> c.customize(b)));
   }
 
@@ -54,7 +67,7 @@ public final class MeshGrpcAutoConfiguration {
     @ConditionalOnMissingBean
     MeshGrpcChannelFactory meshGrpcChannelFactory(
         Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
-      return new MeshGrpcChannelFactory(mesh, openTelemetry.getIfAvailable());
+      return new MeshGrpcChannelFactory(mesh, openTelemetry(openTelemetry));
     }
   }
 }
