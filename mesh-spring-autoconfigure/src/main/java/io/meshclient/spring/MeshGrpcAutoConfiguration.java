@@ -3,6 +3,7 @@ package io.meshclient.spring;
 import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpc;
 import io.meshclient.spring.internal.MeshGrpcClientPostProcessor;
+import io.meshclient.spring.internal.ServiceSubscriber;
 import io.opentelemetry.api.OpenTelemetry;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
@@ -45,11 +46,13 @@ public final class MeshGrpcAutoConfiguration {
   public MeshGrpcChannels meshGrpcChannels(
       Mesh mesh,
       ObjectProvider<OpenTelemetry> openTelemetry,
-      ObjectProvider<MeshGrpcBuilderCustomizer> customizers) {
+      ObjectProvider<MeshGrpcBuilderCustomizer> customizers,
+      ObjectProvider<ServiceSubscriber> subscriber) {
     return new MeshGrpcChannels(
         mesh,
         openTelemetry(openTelemetry),
-        b -> customizers.orderedStream().forEach(c -> c.customize(b)));
+        b -> customizers.orderedStream().forEach(c -> c.customize(b)),
+        s -> subscriber.getIfAvailable(() -> ServiceSubscriber.NONE).subscribe(s));
   }
 
   @Bean
@@ -66,8 +69,13 @@ public final class MeshGrpcAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     MeshGrpcChannelFactory meshGrpcChannelFactory(
-        Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
-      return new MeshGrpcChannelFactory(mesh, openTelemetry(openTelemetry));
+        Mesh mesh,
+        ObjectProvider<OpenTelemetry> openTelemetry,
+        ObjectProvider<ServiceSubscriber> subscriber) {
+      return new MeshGrpcChannelFactory(
+          mesh,
+          openTelemetry(openTelemetry),
+          s -> subscriber.getIfAvailable(() -> ServiceSubscriber.NONE).subscribe(s));
     }
   }
 }

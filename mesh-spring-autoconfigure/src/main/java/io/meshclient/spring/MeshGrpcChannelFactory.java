@@ -5,6 +5,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpc;
 import io.opentelemetry.api.OpenTelemetry;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.grpc.client.ChannelBuilderOptions;
@@ -25,10 +26,18 @@ public final class MeshGrpcChannelFactory implements GrpcChannelFactory, Ordered
 
   private final Mesh mesh;
   private final @Nullable OpenTelemetry openTelemetry;
+  private final Consumer<String> onNewService;
 
   public MeshGrpcChannelFactory(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
+    this(mesh, openTelemetry, s -> {});
+  }
+
+  /** @param onNewService told each service a channel is made for (the config watcher subscribes) */
+  public MeshGrpcChannelFactory(
+      Mesh mesh, @Nullable OpenTelemetry openTelemetry, Consumer<String> onNewService) {
     this.mesh = mesh;
     this.openTelemetry = openTelemetry;
+    this.onNewService = onNewService;
   }
 
   @Override
@@ -57,7 +66,9 @@ public final class MeshGrpcChannelFactory implements GrpcChannelFactory, Ordered
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"}) // Spring gRPC types its customizer per builder class
   public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
-    MeshGrpc.Builder b = MeshGrpc.builder(mesh, service(target));
+    String service = service(target);
+    onNewService.accept(service);
+    MeshGrpc.Builder b = MeshGrpc.builder(mesh, service);
     if (openTelemetry != null) {
       b.openTelemetry(openTelemetry);
     }

@@ -23,6 +23,7 @@ public class MeshGrpcChannels implements DisposableBean {
   private final Mesh mesh;
   private final @Nullable OpenTelemetry openTelemetry;
   private final Consumer<MeshGrpc.Builder> customizer;
+  private final Consumer<String> onNewService;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   /**
@@ -31,9 +32,22 @@ public class MeshGrpcChannels implements DisposableBean {
    */
   public MeshGrpcChannels(
       Mesh mesh, @Nullable OpenTelemetry openTelemetry, Consumer<MeshGrpc.Builder> customizer) {
+    this(mesh, openTelemetry, customizer, s -> {});
+  }
+
+  /**
+   * @param onNewService told the service name when its channel is first made (the config
+   *     watcher subscribes to it)
+   */
+  public MeshGrpcChannels(
+      Mesh mesh,
+      @Nullable OpenTelemetry openTelemetry,
+      Consumer<MeshGrpc.Builder> customizer,
+      Consumer<String> onNewService) {
     this.mesh = mesh;
     this.openTelemetry = openTelemetry;
     this.customizer = customizer;
+    this.onNewService = onNewService;
   }
 
   /** The channel to {@code service}. */
@@ -41,6 +55,7 @@ public class MeshGrpcChannels implements DisposableBean {
     return channels.computeIfAbsent(
         service,
         s -> {
+          onNewService.accept(s);
           MeshGrpc.Builder b = MeshGrpc.builder(mesh, s);
           if (openTelemetry != null) {
             b.openTelemetry(openTelemetry);

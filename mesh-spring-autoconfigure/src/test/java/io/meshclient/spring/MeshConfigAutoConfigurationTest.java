@@ -101,6 +101,30 @@ class MeshConfigAutoConfigurationTest {
   }
 
   @Test
+  void aGrpcChannelMadeAtRunTimeAddsItsServiceToTheSubscription(@TempDir Path dir)
+      throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    try (ConfigServer server =
+        ConfigServer.builder().policies(dir).port(0).statusPort(-1).build().start()) {
+      runner
+          .withConfiguration(AutoConfigurations.of(MeshGrpcAutoConfiguration.class))
+          .withPropertyValues(
+              "meshclient.config.server-address=127.0.0.1:" + server.port(),
+              "meshclient.config.plaintext=true")
+          .run(
+              ctx -> {
+                Mesh mesh = ctx.getBean(Mesh.class);
+                MeshConfigStatus status = ctx.getBean(MeshConfigStatus.class);
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> status.state() == MeshConfigStatus.State.CONNECTED);
+                assertThat(mesh.knows("orders")).isFalse(); // not subscribed
+                ctx.getBean(MeshGrpcChannels.class).channel("orders");
+                await().atMost(Duration.ofSeconds(20)).until(() -> mesh.knows("orders"));
+              });
+    }
+  }
+
+  @Test
   void runsOnTheLastPolicyWhenTheServerIsUnreachable(@TempDir Path dir) throws Exception {
     writeOrders(dir, "127.0.0.1:9");
     Path cache = Files.createDirectory(dir.resolve("cache"));

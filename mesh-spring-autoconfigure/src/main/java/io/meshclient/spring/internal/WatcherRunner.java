@@ -18,6 +18,7 @@ import io.meshclient.config.NodeIdentity;
 import io.meshclient.policy.EndpointSpec;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
@@ -28,7 +29,7 @@ import org.springframework.context.SmartLifecycle;
  * application registers itself and its port is the web server's, the watcher starts once the web
  * server has its port (the watcher takes its registration when built).
  */
-public final class WatcherRunner implements SmartLifecycle {
+public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
 
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -51,11 +52,24 @@ public final class WatcherRunner implements SmartLifecycle {
   private @Nullable ManagedChannel channel;
   private volatile @Nullable MeshConfigWatcher watcher;
   private volatile boolean running;
+  private final Set<String> services;
 
   public WatcherRunner(Mesh mesh, Settings settings, SourceStatus status) {
     this.mesh = mesh;
     this.settings = settings;
     this.status = status;
+    this.services = new TreeSet<>(settings.services());
+  }
+
+  /** Subscribes to {@code service} too (a client for it was made after start-up). */
+  @Override
+  public synchronized void subscribe(String service) {
+    if (services.add(service)) {
+      MeshConfigWatcher w = watcher;
+      if (w != null) {
+        w.subscribe(Set.copyOf(services));
+      }
+    }
   }
 
   /** The watcher, once started. */
@@ -99,7 +113,7 @@ public final class WatcherRunner implements SmartLifecycle {
             .channel(ch)
             .node(settings.node())
             .mesh(mesh)
-            .subscribe(settings.services())
+            .subscribe(services)
             .listener(status);
     if (settings.cacheDirectory() != null) {
       b.cacheDirectory(settings.cacheDirectory());
