@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
  * @param algorithm the algorithm
  * @param hashHeader for {@link LbAlgorithm#RING_HASH}: the request header whose value is hashed
  *     (required for RING_HASH, not allowed otherwise)
- * @param ringSize for RING_HASH: the number of virtual nodes on the ring (Envoy's default 1024)
+ * @param ringSize for RING_HASH: the virtual nodes of each endpoint of the highest weight (others
+ *     in proportion to weight; default 1024), so that a join or leave moves only ~1/N of keys
  * @param ewmaDecay for P2C_EWMA: the time constant of the latency average (Finagle's 10 s)
  * @param preferLocalZone send to the caller's own zone while an endpoint there is available
  */

@@ -10,6 +10,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import java.io.InputStream;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.meshclient.config.FileProblem;
@@ -115,7 +120,7 @@ public final class ConfigServer implements AutoCloseable {
       }
     };
     server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
-        .addService(ServerInterceptors.intercept(new Discovery(), peer))
+        .addService(ServerInterceptors.intercept(discoveryService(), peer))
         .maxInboundMessageSize(1 << 20)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -161,10 +166,12 @@ public final class ConfigServer implements AutoCloseable {
 
   private void reload() {
     PolicyDirectory.Snapshot s = directory.reload();
-    rejected = s.rejected();
-    for (FileProblem p : s.problems()) {
-      LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+    if (!s.rejected().equals(rejected)) { // log a rejection once, not at every rescan
+      for (FileProblem p : s.problems()) {
+        LOG.log(Level.WARNING, "rejected (the last good version stays in force): " + p);
+      }
     }
+    rejected = s.rejected();
     if (!s.hash().equals(snapshot.policyHash)) {
       publish(s.policies(), s.hash());
       LOG.log(Level.INFO, "published policy " + snapshot.version() + " (" + s.policies().size() + " services) to "
@@ -250,7 +257,7 @@ public final class ConfigServer implements AutoCloseable {
     b.addAllNodes(nodes);
     try {
       b.addAllRegistry(control.submit(registry::status).get(10, TimeUnit.SECONDS));
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
       LOG.log(Level.WARNING, "status: registry unavailable", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -288,14 +295,63 @@ public final class ConfigServer implements AutoCloseable {
     Objects.requireNonNull(server, "not started").awaitTermination();
   }
 
-  private final class Discovery extends MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase {
+  /** A request as it came off the wire: parsed, or the reason it could not be. */
+  private record Incoming(@Nullable DiscoveryRequest request, String error) {}
+
+  /**
+   * Parses requests itself, so that bytes that are not a {@code DiscoveryRequest} close the stream
+   * with INVALID_ARGUMENT and the parser's reason, rather than grpc-java's generic UNKNOWN
+   * "Application error processing RPC".
+   */
+  private static final class LenientMarshaller implements MethodDescriptor.Marshaller<Incoming> {
     @Override
-    public StreamObserver<DiscoveryRequest> streamPolicies(StreamObserver<DiscoveryResponse> responses) {
-      Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
-          sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
-      sessions.add(s);
-      return s;
+    public InputStream stream(Incoming value) {
+      DiscoveryRequest r = value.request();
+      return (r == null ? DiscoveryRequest.getDefaultInstance() : r).toByteString().newInput();
     }
+
+    @Override
+    public Incoming parse(InputStream stream) {
+      try {
+        return new Incoming(DiscoveryRequest.parseFrom(stream), "");
+      } catch (IOException e) {
+        return new Incoming(null, String.valueOf(e.getMessage()));
+      }
+    }
+  }
+
+  private ServerServiceDefinition discoveryService() {
+    MethodDescriptor<Incoming, DiscoveryResponse> method = MeshDiscoveryServiceGrpc.getStreamPoliciesMethod()
+        .toBuilder(new LenientMarshaller(), ProtoUtils.marshaller(DiscoveryResponse.getDefaultInstance()))
+        .build();
+    return ServerServiceDefinition.builder(MeshDiscoveryServiceGrpc.SERVICE_NAME)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(responses -> {
+          Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
+              sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
+          sessions.add(s);
+          return new StreamObserver<Incoming>() {
+            @Override
+            public void onNext(Incoming in) {
+              DiscoveryRequest r = in.request();
+              if (r == null) {
+                s.rejectUnreadable(in.error());
+              } else {
+                s.onNext(r);
+              }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              s.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              s.onCompleted();
+            }
+          };
+        }))
+        .build();
   }
 
   /** Builds a {@link ConfigServer}. */

@@ -43,6 +43,7 @@ final class Session implements StreamObserver<DiscoveryRequest> {
   private long lastRefill = System.nanoTime();
 
   volatile @Nullable Node node;
+  private volatile boolean ready;
   volatile List<String> subscriptions = List.of();
   volatile String sentVersion = "";
   volatile String ackedVersion = "";
@@ -111,22 +112,33 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     if (!req.getResponseNonce().isEmpty()) {
       onAck(req);
     }
+    Endpoint ep = null;
     if (req.hasRegistration()) {
-      Endpoint ep = registration(known, req.getRegistration());
+      ep = registration(known, req.getRegistration());
       if (ep == null) {
         return;
       }
-      String nodeId = known.getId();
-      String service = known.getService();
-      server.control(() -> server.registry().register(nodeId, service, ep, id));
     }
     boolean first = !started;
     started = true;
     List<String> names = List.copyOf(new TreeSet<>(req.getResourceNamesList()));
     if (first || (!names.isEmpty() && !names.equals(subscriptions))) {
       subscriptions = names;
+      ready = true; // from now on, publications reach this stream
       push(server.snapshot(), true);
     }
+    if (ep != null) {
+      // After the first push: the publication the registration causes must not race it.
+      Endpoint registered = ep;
+      String nodeId = known.getId();
+      String service = known.getService();
+      server.control(() -> server.registry().register(nodeId, service, registered, id));
+    }
+  }
+
+  /** The client sent bytes that are not a DiscoveryRequest. */
+  void rejectUnreadable(String why) {
+    fail(Status.INVALID_ARGUMENT.withDescription("not a meshclient.v1.DiscoveryRequest: " + why));
   }
 
   private synchronized void onAck(DiscoveryRequest req) {
@@ -155,18 +167,28 @@ final class Session implements StreamObserver<DiscoveryRequest> {
       fail(Status.INVALID_ARGUMENT.withDescription("registration.address: not host:port, got '" + r.getAddress() + "'"));
       return null;
     }
-    if (r.hasWeight() && (r.getWeight() < 1 || r.getWeight() > 10_000)) {
-      fail(Status.INVALID_ARGUMENT.withDescription("registration.weight: must be in [1, 10000], got " + r.getWeight()));
-      return null;
-    }
-    Endpoint.Builder ep = Endpoint.newBuilder()
+    Endpoint.Builder b = Endpoint.newBuilder()
         .setAddress(r.getAddress())
         .setZone(r.getZone().isEmpty() ? n.getZone() : r.getZone())
         .putAllLabels(r.getLabelsCount() == 0 ? n.getLabelsMap() : r.getLabelsMap());
     if (r.hasWeight()) {
-      ep.setWeight(r.getWeight());
+      b.setWeight(r.getWeight());
     }
-    return ep.build();
+    Endpoint ep = b.build();
+    // The engine's own rules, so that no client is ever sent an endpoint its Mesh would refuse: a
+    // throwaway policy of the node's service with this one endpoint.
+    try {
+      io.meshclient.policy.ServicePolicy.builder(n.getService())
+          .endpoints(io.meshclient.config.PolicyConversion.endpoints(List.of(ep)))
+          .build();
+    } catch (io.meshclient.policy.PolicyValidationException e) {
+      String problems = e.problems().stream()
+          .map(p -> p.toString().replace(n.getService() + ".endpoints[0]", "registration"))
+          .collect(java.util.stream.Collectors.joining("; "));
+      fail(Status.INVALID_ARGUMENT.withDescription("invalid registration: " + problems));
+      return null;
+    }
+    return ep;
   }
 
   private static @Nullable String checkNode(Node n) {
@@ -204,7 +226,7 @@ final class Session implements StreamObserver<DiscoveryRequest> {
 
   /** Sends the subscribed part of {@code snap} if it differs from what this client has. */
   synchronized void push(Snapshot snap, boolean force) {
-    if (closed || node == null || snap.generation < sentGeneration) {
+    if (closed || !ready || snap.generation < sentGeneration) {
       return;
     }
     if (!out.isReady()) {

@@ -58,4 +58,12 @@ abstract class Breaker {
 
   /** While open: when the breaker will let trial calls through. */
   abstract long openUntilNanos();
+
+  /**
+   * Moves an open breaker whose open time is over to half-open; true for the one caller that
+   * made the move, so it can report the transition. Called on the rare path (picker rebuild).
+   */
+  boolean halfOpenIfDue(long nowNanos) {
+    return false;
+  }
 }

@@ -300,7 +300,8 @@ public final class CallState implements MeshCall {
     boolean failure = grpcCode >= 0 && grpcCode < 32 && (GRPC_FAILURE_CODES & (1 << grpcCode)) != 0;
     record(s, e, failure, now, now - attemptStart(attempt));
     if (grpcCode == 0 || !s.retryOn.grpcCode(grpcCode)) {
-      return grpcCode == 0 ? RetryDecision.DONE : RetryDecision.NOT_RETRYABLE;
+      // as for HTTP: a code that is the caller's answer (INVALID_ARGUMENT, NOT_FOUND) is DONE
+      return failure ? RetryDecision.NOT_RETRYABLE : RetryDecision.DONE;
     }
     return decide(s, false, now, now - attemptStart(attempt), null, grpcCode);
   }

@@ -1,5 +1,6 @@
 package io.meshclient.internal.engine;
 
+import io.meshclient.Endpoint;
 import io.meshclient.RandomSource;
 import io.meshclient.policy.LoadBalancerPolicy;
 import java.util.ArrayList;
@@ -70,6 +71,10 @@ public final class DestinationPool {
     long soonest = Long.MAX_VALUE;
     boolean expires = false;
     for (EndpointState e : members) {
+      if (e.breaker.halfOpenIfDue(nowNanos)) {
+        // reported on this rare path (not in tryAcquire); the view counts it available already
+        runtime.listener.onBreakerStateChange(runtime.name(), e, Endpoint.BreakerState.HALF_OPEN);
+      }
       if (e.availableAt(nowNanos, false)) {
         available.add(e);
       }

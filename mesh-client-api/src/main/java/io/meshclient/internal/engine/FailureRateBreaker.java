@@ -68,18 +68,29 @@ final class FailureRateBreaker extends Breaker {
       if (nowNanos - openUntil < 0) {
         return false;
       }
-      if (STATE.compareAndSet(this, S_OPEN, S_HALF_OPEN)) {
-        halfOpenSuccesses.set(0);
-        halfOpenPermits.set(halfOpenCalls);
+      halfOpenIfDue(nowNanos); // normally the picker rebuild at openUntil did it already
+    }
+    // half-open: a limited number of trial calls. Never below zero, so that a permit given back
+    // by an abandoned trial is not swallowed by the refusals counted meanwhile.
+    for (int p = halfOpenPermits.get(); p > 0; p = halfOpenPermits.get()) {
+      if (halfOpenPermits.compareAndSet(p, p - 1)) {
+        return true;
       }
     }
-    // half-open: a limited number of trial calls
-    return halfOpenPermits.getAndDecrement() > 0;
+    return false;
   }
 
-  /** Whether tryAcquire moved the breaker to half-open: callers report it as a transition. */
-  boolean isHalfOpen() {
-    return state == S_HALF_OPEN;
+  @Override
+  boolean halfOpenIfDue(long nowNanos) {
+    if (state != S_OPEN || nowNanos - openUntil < 0) {
+      return false;
+    }
+    if (!STATE.compareAndSet(this, S_OPEN, S_HALF_OPEN)) {
+      return false;
+    }
+    halfOpenSuccesses.set(0);
+    halfOpenPermits.set(halfOpenCalls);
+    return true;
   }
 
   @Override
@@ -109,6 +120,12 @@ final class FailureRateBreaker extends Breaker {
         if (calls >= minimumCalls && (long) f * 100 >= (long) thresholdPercent * calls) {
           return open(S_CLOSED, nowNanos) ? OPENED : NO_CHANGE;
         }
+      }
+    } else if (!failure && index + 1 == minimumCalls) {
+      // The minimum reached by a success: judge the failures before it once (as resilience4j
+      // does). Later successes only lower the rate, so no other success needs a check.
+      if ((long) failures.get() * 100 >= (long) thresholdPercent * minimumCalls) {
+        return open(S_CLOSED, nowNanos) ? OPENED : NO_CHANGE;
       }
     }
     return NO_CHANGE;

@@ -160,46 +160,59 @@ abstract class Picker {
    * at random.
    */
   static final class RingHash extends Picker {
+    /** The most points a ring holds, whatever the endpoint count (12 bytes each). */
+    static final int MAX_POINTS = 1 << 20;
+
     private final long[] points;
     private final int[] owners;
 
     RingHash(EndpointState[] endpoints, int ringSize) {
       super(endpoints);
-      long totalWeight = 0;
+      // An endpoint's virtual nodes depend on its weight relative to the heaviest, not on how
+      // many endpoints there are: then a join or leave moves only the keys of the endpoint that
+      // came or went. Dividing one fixed ring size among N would shrink every endpoint's set of
+      // points on a join and move keys between endpoints that stayed.
+      int maxWeight = 1;
       for (EndpointState e : endpoints) {
-        totalWeight += e.weight();
+        maxWeight = Math.max(maxWeight, e.weight());
+      }
+      double perWeight = (double) ringSize / maxWeight;
+      long wanted = 0;
+      for (EndpointState e : endpoints) {
+        wanted += Math.max(1, Math.round(perWeight * e.weight()));
+      }
+      if (wanted > MAX_POINTS) {
+        perWeight *= (double) MAX_POINTS / wanted; // very many endpoints: bound memory instead
       }
       int[] replicas = new int[endpoints.length];
       int count = 0;
       for (int i = 0; i < endpoints.length; i++) {
-        replicas[i] = (int) Math.max(1, Math.round((double) ringSize * endpoints[i].weight() / totalWeight));
+        replicas[i] = (int) Math.max(1, Math.round(perWeight * endpoints[i].weight()));
         count += replicas[i];
       }
-      long[] keyed = new long[count];
-      long[] hashes = new long[count];
+      // Sort (point, owner) pairs without boxing: each point's index rides in its low bits (the
+      // ring keeps the top 64 - indexBits >= 40 bits of each hash, plenty to place keys), and
+      // flipping the sign bit makes the signed sort an unsigned one. A ring of N * ringSize
+      // points is rebuilt on every health change, so this path must stay cheap.
+      int indexBits = count <= 1 ? 1 : 32 - Integer.numberOfLeadingZeros(count - 1);
+      long mask = (1L << indexBits) - 1;
+      long[] packed = new long[count];
+      int[] ownerOf = new int[count];
       int k = 0;
       for (int i = 0; i < endpoints.length; i++) {
         for (int r = 0; r < replicas[i]; r++) {
-          hashes[k++] = Hashing.hash(endpoints[i].address, r);
-        }
-      }
-      // sort (hash, owner) pairs by hash
-      Integer[] order = new Integer[count];
-      int[] ownerOf = new int[count];
-      k = 0;
-      for (int i = 0; i < endpoints.length; i++) {
-        for (int r = 0; r < replicas[i]; r++) {
+          packed[k] = ((Hashing.hash(endpoints[i].address, r) & ~mask) | k) ^ Long.MIN_VALUE;
           ownerOf[k] = i;
-          order[k] = k;
           k++;
         }
       }
-      Arrays.sort(order, (x, y) -> Long.compareUnsigned(hashes[x], hashes[y]));
-      this.points = keyed;
+      Arrays.sort(packed);
+      this.points = new long[count];
       this.owners = new int[count];
       for (int j = 0; j < count; j++) {
-        points[j] = hashes[order[j]];
-        owners[j] = ownerOf[order[j]];
+        long p = packed[j] ^ Long.MIN_VALUE;
+        points[j] = p & ~mask;
+        owners[j] = ownerOf[(int) (p & mask)];
       }
     }
 

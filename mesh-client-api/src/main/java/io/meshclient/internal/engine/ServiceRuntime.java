@@ -96,6 +96,16 @@ public final class ServiceRuntime {
         throw new IllegalArgumentException(
             name + ": endpoint address is not host:port, got '" + spec.address() + "'");
       }
+      if (spec.weight() < 1 || spec.weight() > 10_000) {
+        // registered endpoints bypass policy validation; a bad weight would fail every pick
+        throw new IllegalArgumentException(
+            name
+                + ": endpoint "
+                + hp
+                + " has weight "
+                + spec.weight()
+                + " (expected: a weight in [1, 10000])");
+      }
       String key = hp.toString();
       if (next.containsKey(key)) {
         continue; // a registry may report an instance twice; the first wins

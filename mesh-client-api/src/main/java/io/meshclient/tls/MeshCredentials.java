@@ -1,0 +1,104 @@
+package io.meshclient.tls;
+
+import io.meshclient.internal.tls.MeshKeyManager;
+import io.meshclient.internal.tls.MeshTrustManager;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The process's mutual-TLS material: its current {@link WorkloadIdentity} and the trust bundle
+ * (one root, or two during a CA rotation). Key and trust managers made from it read the current
+ * values at every handshake, so {@link #update} and {@link #updateTrust} rotate the identity and
+ * the roots under live gRPC channels and OkHttp clients without rebuilding them; connections
+ * already open keep the identity they were made with.
+ */
+public final class MeshCredentials {
+
+  private volatile @Nullable WorkloadIdentity identity;
+  private volatile List<X509Certificate> trustRoots;
+  private final List<Consumer<WorkloadIdentity>> identityListeners = new CopyOnWriteArrayList<>();
+  private final Consumer<String> reporter;
+
+  private MeshCredentials(
+      @Nullable WorkloadIdentity identity, List<X509Certificate> trustRoots, Consumer<String> reporter) {
+    this.identity = identity;
+    this.trustRoots = List.copyOf(trustRoots);
+    this.reporter = reporter;
+  }
+
+  /**
+   * Credentials with these roots and (optionally, until the first certificate arrives) an
+   * identity. {@code reporter} hears about peers that PERMISSIVE mode let through although their
+   * identity is not allowed.
+   */
+  public static MeshCredentials create(
+      @Nullable WorkloadIdentity identity, List<X509Certificate> trustRoots, Consumer<String> reporter) {
+    if (trustRoots.isEmpty()) {
+      throw new IllegalArgumentException("empty trust bundle (expected at least one CA certificate)");
+    }
+    return new MeshCredentials(identity, trustRoots, Objects.requireNonNull(reporter, "reporter"));
+  }
+
+  /** The identity in use, or null before the first certificate. */
+  public @Nullable WorkloadIdentity identity() {
+    return identity;
+  }
+
+  public List<X509Certificate> trustRoots() {
+    return trustRoots;
+  }
+
+  /** Replaces the identity: new handshakes present the new certificate. */
+  public void update(WorkloadIdentity newIdentity) {
+    this.identity = Objects.requireNonNull(newIdentity, "identity");
+    for (Consumer<WorkloadIdentity> l : identityListeners) {
+      l.accept(newIdentity);
+    }
+  }
+
+  /** Replaces the trust bundle (hold old and new roots together during a CA rotation). */
+  public void updateTrust(List<X509Certificate> roots) {
+    if (roots.isEmpty()) {
+      throw new IllegalArgumentException("empty trust bundle (expected at least one CA certificate)");
+    }
+    this.trustRoots = List.copyOf(roots);
+  }
+
+  /** Calls {@code listener} after each identity update (for metrics and logs). */
+  public void onIdentityUpdated(Consumer<WorkloadIdentity> listener) {
+    identityListeners.add(listener);
+  }
+
+  /** A key manager presenting the current identity. */
+  public X509ExtendedKeyManager keyManager() {
+    return new MeshKeyManager(this::identity);
+  }
+
+  /** A trust manager checking peers against the bundle, then against {@code peers}. */
+  public X509ExtendedTrustManager trustManager(PeerPolicy peers) {
+    return new MeshTrustManager(this::trustRoots, peers, reporter);
+  }
+
+  /** A TLS context for connections governed by {@code peers}: client side or server side alike. */
+  public SSLContext sslContext(PeerPolicy peers) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLSv1.3");
+      context.init(
+          new javax.net.ssl.KeyManager[] {keyManager()},
+          new TrustManager[] {trustManager(peers)},
+          null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("TLSv1.3 is not available in this JDK", e);
+    }
+  }
+}
