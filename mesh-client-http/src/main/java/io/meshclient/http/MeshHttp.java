@@ -117,6 +117,13 @@ public final class MeshHttp {
     public OkHttpClient.Builder addTo(OkHttpClient.Builder builder) {
       // One probe build reads the builder's settings (the builder has no getters); it starts no
       // threads and shares the builder's pool and dispatcher.
+      for (Interceptor i : builder.interceptors()) {
+        if (i instanceof MeshInterceptor) {
+          throw new IllegalStateException(
+              "MeshHttp.addTo: this OkHttpClient.Builder already has a mesh interceptor"
+                  + " (expected: add the mesh once; a second one would nest attempt loops)");
+        }
+      }
       OkHttpClient probe = builder.build();
       if (probe.socketFactory() == SocketFactory.getDefault()) {
         // Plain sockets that also understand mesh endpoint addresses: then requests need no

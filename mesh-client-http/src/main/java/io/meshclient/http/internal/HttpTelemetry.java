@@ -29,9 +29,10 @@ public abstract class HttpTelemetry {
             Request sent,
             MeshCall call,
             EndpointRoute route,
-            @Nullable Object callState)
+            @Nullable Object callState,
+            long bufferBodyBytes)
             throws IOException {
-          return chain.proceed(sent);
+          return buffered(chain.proceed(sent), bufferBodyBytes);
         }
       };
 
@@ -67,7 +68,8 @@ public abstract class HttpTelemetry {
 
   /**
    * Sends one attempt, {@code chain.proceed(sent)}, inside a CLIENT span when tracing; {@code
-   * request} is the logical request the span describes.
+   * request} is the logical request the span describes. With {@code bufferBodyBytes > 0}, the
+   * attempt also reads that much of the body (see {@link #buffered}).
    */
   abstract Response proceed(
       Interceptor.Chain chain,
@@ -75,6 +77,23 @@ public abstract class HttpTelemetry {
       Request sent,
       MeshCall call,
       EndpointRoute route,
-      @Nullable Object callState)
+      @Nullable Object callState,
+      long bufferBodyBytes)
       throws IOException;
+
+  /**
+   * Reads up to {@code bufferBodyBytes} of the body into OkHttp's own buffer (no copy), so a body
+   * cut short fails the attempt rather than the caller's read. A longer body streams as usual.
+   */
+  static Response buffered(Response response, long bufferBodyBytes) throws IOException {
+    if (bufferBodyBytes > 0) {
+      try {
+        response.body().source().request(bufferBodyBytes + 1);
+      } catch (IOException e) {
+        response.close();
+        throw e;
+      }
+    }
+    return response;
+  }
 }

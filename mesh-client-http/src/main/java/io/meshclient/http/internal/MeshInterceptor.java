@@ -123,10 +123,8 @@ public final class MeshInterceptor implements Interceptor {
         Request sent = attempt == 0 ? request : route.retryRequest(request);
         Response response;
         try {
-          response = telemetry.proceed(attemptChain, request, sent, call, route, callState);
-          if (bufferBodyBytes > 0) {
-            bufferBody(response);
-          }
+          response =
+              telemetry.proceed(attemptChain, request, sent, call, route, callState, bufferBodyBytes);
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
@@ -145,19 +143,6 @@ public final class MeshInterceptor implements Interceptor {
       }
     } finally {
       call.finish();
-    }
-  }
-
-  /**
-   * Reads up to {@code bufferBodyBytes} of the body into OkHttp's own buffer (no copy), so a body
-   * cut short fails the attempt rather than the caller's read. A longer body streams as usual.
-   */
-  private void bufferBody(Response response) throws IOException {
-    try {
-      response.body().source().request(bufferBodyBytes + 1);
-    } catch (IOException e) {
-      response.close();
-      throw e;
     }
   }
 
@@ -190,12 +175,18 @@ public final class MeshInterceptor implements Interceptor {
       int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeoutNanos + 999_999) / 1_000_000));
       // OkHttp has no timer for one pass of the chain: the per-try limit bounds connecting and
       // each wait for bytes; the engine's deadline and OkHttp's callTimeout bound the whole.
+      // A shorter limit the application set on its client still applies.
       c =
-          c.withConnectTimeout(millis, TimeUnit.MILLISECONDS)
-              .withReadTimeout(millis, TimeUnit.MILLISECONDS)
-              .withWriteTimeout(millis, TimeUnit.MILLISECONDS);
+          c.withConnectTimeout(tighter(millis, c.connectTimeoutMillis()), TimeUnit.MILLISECONDS)
+              .withReadTimeout(tighter(millis, c.readTimeoutMillis()), TimeUnit.MILLISECONDS)
+              .withWriteTimeout(tighter(millis, c.writeTimeoutMillis()), TimeUnit.MILLISECONDS);
     }
     return c;
+  }
+
+  /** The smaller of two OkHttp timeouts, where 0 means none. */
+  private static int tighter(int millis, int clientMillis) {
+    return clientMillis > 0 && clientMillis < millis ? clientMillis : millis;
   }
 
   /** Refuses to downgrade: mTLS comes with the workload identity (identity issue). */

@@ -177,18 +177,19 @@ final class OtelHttpTelemetry extends HttpTelemetry {
       Request sent,
       MeshCall call,
       EndpointRoute route,
-      @Nullable Object callState)
+      @Nullable Object callState,
+      long bufferBodyBytes)
       throws IOException {
     Context parent = callState instanceof Context c ? c : Context.current();
     Attempt attempt = new Attempt(request, sent, route, call.routeName());
     if (!instrumenter.shouldStart(parent, attempt)) {
-      return chain.proceed(sent);
+      return buffered(chain.proceed(sent), bufferBodyBytes);
     }
     Context context = instrumenter.start(parent, attempt); // injects traceparent/baggage
     Response response;
     Scope scope = context.makeCurrent();
     try {
-      response = chain.proceed(attempt.requestToSend());
+      response = buffered(chain.proceed(attempt.requestToSend()), bufferBodyBytes);
     } catch (IOException | RuntimeException | Error e) {
       instrumenter.end(context, attempt, null, e);
       throw e;

@@ -1,6 +1,9 @@
 package io.meshclient.http;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.serverError;
@@ -29,8 +32,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Fail-fast refusals: what they say, and that asynchronous callers get them too. */
-class RejectionTest {
+/**
+ * The client as an application sees it: fail-fast refusals (what they say, and that asynchronous
+ * callers get them too), unknown hosts, STRICT mTLS, redirects, and living with the application's
+ * own builder settings.
+ */
+class MeshHttpClientTest {
 
   static Fleet fleet;
   OkHttpClient client;
@@ -60,7 +67,7 @@ class RejectionTest {
     return mesh;
   }
 
-  private static Request get(String url) {
+  private static Request request(String url) {
     return new Request.Builder().url(url).build();
   }
 
@@ -73,12 +80,12 @@ class RejectionTest {
                 ServicePolicy.builder("orders")
                     .circuitBreaker(CircuitBreakerPolicy.builder().maxConcurrentRequests(1).build())));
     CompletableFuture<Response> first = new CompletableFuture<>();
-    client.newCall(get("http://orders/slow")).enqueue(callback(first, new CompletableFuture<>()));
+    client.newCall(request("http://orders/slow")).enqueue(callback(first, new CompletableFuture<>()));
     await(() -> fleet.get(0).getServeEvents().getRequests().size() + inFlight() > 0);
 
     // Asynchronous callers get it in onFailure, since it is an IOException.
     CompletableFuture<IOException> failure = new CompletableFuture<>();
-    client.newCall(get("http://orders/second")).enqueue(callback(new CompletableFuture<>(), failure));
+    client.newCall(request("http://orders/second")).enqueue(callback(new CompletableFuture<>(), failure));
     IOException e = failure.get(10, TimeUnit.SECONDS);
     assertThat(e).isInstanceOf(MeshHttpRejectedException.class);
     MeshHttpRejectedException r = (MeshHttpRejectedException) e;
@@ -116,11 +123,11 @@ class RejectionTest {
                             .openDuration(Duration.ofMinutes(1))
                             .build())));
     for (int i = 0; i < 2; i++) {
-      try (Response r = client.newCall(get("http://orders/x")).execute()) {
+      try (Response r = client.newCall(request("http://orders/x")).execute()) {
         assertThat(r.code()).isEqualTo(500);
       }
     }
-    assertThatThrownBy(() -> client.newCall(get("http://orders/x")).execute())
+    assertThatThrownBy(() -> client.newCall(request("http://orders/x")).execute())
         .isInstanceOfSatisfying(
             MeshHttpRejectedException.class,
             e -> assertThat(e.reason()).isEqualTo(Rejection.BREAKER_OPEN))
@@ -142,7 +149,7 @@ class RejectionTest {
         MeshHttp.builder(mesh(ServicePolicy.builder("orders")))
             .unknownHosts(MeshHttp.UnknownHosts.REFUSE)
             .client();
-    assertThatThrownBy(() -> client.newCall(get("http://127.0.0.1:" + fleet.port(0) + "/")).execute())
+    assertThatThrownBy(() -> client.newCall(request("http://127.0.0.1:" + fleet.port(0) + "/")).execute())
         .isInstanceOfSatisfying(
             MeshHttpRejectedException.class,
             e -> {
@@ -160,7 +167,7 @@ class RejectionTest {
                 ServicePolicy.builder("orders")
                     .tls(TlsMode.STRICT)
                     .identities(java.util.List.of("spiffe://example.org/ns/shop/sa/orders"))));
-    assertThatThrownBy(() -> client.newCall(get("http://orders/x")).execute())
+    assertThatThrownBy(() -> client.newCall(request("http://orders/x")).execute())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("requires mTLS (tls: STRICT)");
     assertThat(fleet.received(0)).isZero();
@@ -179,6 +186,34 @@ class RejectionTest {
             .build();
     assertThat(Fleet.get(client, "http://orders/x")).isEqualTo("s0");
     assertThat(fleet.get(0).getAllServeEvents().get(0).getRequest().getHeader("x-app")).isEqualTo("1");
+  }
+
+  @Test
+  void redirectsAreFollowedOnTheEndpointAndToOtherHostsAsUsual() throws Exception {
+    try (Fleet other = new Fleet(1)) {
+      fleet.get(0).stubFor(
+          get(urlPathEqualTo("/old")).willReturn(aResponse().withStatus(302).withHeader("Location", "/new")));
+      fleet.get(0).stubFor(get(urlPathEqualTo("/new")).willReturn(ok("s0-new")));
+      fleet.get(0).stubFor(
+          get(urlPathEqualTo("/away"))
+              .willReturn(
+                  aResponse()
+                      .withStatus(302)
+                      .withHeader("Location", "http://127.0.0.1:" + other.port(0) + "/elsewhere")));
+      client = MeshHttp.client(mesh(ServicePolicy.builder("orders")));
+      assertThat(Fleet.get(client, "http://orders/old")).isEqualTo("s0-new");
+      assertThat(Fleet.get(client, "http://orders/away")).isEqualTo("s0"); // other's instance 0
+      assertThat(other.received(0)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void addingTheMeshTwiceIsAnError() {
+    Mesh mesh = mesh(ServicePolicy.builder("orders"));
+    OkHttpClient.Builder b = MeshHttp.addTo(new OkHttpClient.Builder(), mesh);
+    assertThatThrownBy(() -> MeshHttp.addTo(b, mesh))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already has a mesh interceptor");
   }
 
   @Test
