@@ -197,6 +197,8 @@ public final class MeshGrpc {
           new MeshClientInterceptor(
               mesh.service(service),
               scheduler != null ? scheduler : Schedulers.shared(),
+              resolver.ready(),
+              openTelemetry != null,
               perAttemptHeaders));
       if (!interceptors.isEmpty()) {
         b.intercept(interceptors);

@@ -93,6 +93,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private final MeshClientInterceptor owner;
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
+  /** {@link #options} carrying this call for the balancer; made only when needed (see MeshAttempt). */
+  private @Nullable CallOptions keyed;
   private final Channel next;
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
@@ -127,8 +129,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       Channel next) {
     this.owner = owner;
     this.method = method;
-    // The one allocation grpc's API forces to reach the balancer: options carrying this call.
-    this.options = callOptions.withOption(MeshAttempt.KEY, this);
+    this.options = callOptions;
     this.next = next;
     this.replayable = method.getType().clientSendsOneMessage();
   }
@@ -136,6 +137,11 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   @Override
   public @Nullable Endpoint endpoint() {
     return endpoint;
+  }
+
+  @Override
+  public boolean starts(Metadata h) {
+    return h == headers && attempt == 0;
   }
 
   @Override
@@ -205,9 +211,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Endpoint e = c.endpoint(a);
     endpoint = e; // read by the picker when this attempt's stream is created
     attempt = a;
-    CallOptions o = options;
-    perTryDeadline = false;
     long timeout = c.attemptTimeoutNanos(a);
+    // The common case, a first attempt to a READY endpoint, is picked on this thread inside
+    // start() and needs no options copy; everything else carries the call in its options.
+    boolean onThisThread = a == 0 && timeout == 0 && !owner.tracing && owner.ready.isReady(e);
+    CallOptions o = onThisThread ? options : keyedOptions();
+    perTryDeadline = false;
     if (timeout > 0) {
       Deadline current = o.getDeadline();
       if (current == null || current.timeRemaining(TimeUnit.NANOSECONDS) > timeout) {
@@ -221,7 +230,19 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     }
     ClientCall<ReqT, RespT> ac = next.newCall(method, o);
     attemptCall = ac;
-    ac.start(attemptListener, h == null ? new Metadata() : h);
+    if (h == null) {
+      h = new Metadata();
+    }
+    if (onThisThread) {
+      MeshAttempt.CURRENT.set(this);
+      try {
+        ac.start(attemptListener, h);
+      } finally {
+        MeshAttempt.CURRENT.set(null);
+      }
+    } else {
+      ac.start(attemptListener, h);
+    }
     if (compression != null) {
       ac.setMessageCompression(compression);
     }
@@ -242,6 +263,14 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       ac.halfClose();
     }
     return null;
+  }
+
+  private CallOptions keyedOptions() {
+    CallOptions k = keyed;
+    if (k == null) {
+      k = keyed = options.withOption(MeshAttempt.KEY, this);
+    }
+    return k;
   }
 
   /** A fresh copy of the call's headers for a retry: without the last attempt's trace context. */

@@ -33,12 +33,22 @@ public final class MeshClientInterceptor implements ClientInterceptor {
   final List<Metadata.Key<String>> perAttemptHeaders;
 
   final MeshCallPool pool;
+  /** The READY endpoints of this interceptor's channel. */
+  final ReadyEndpoints ready;
+  /** Per-attempt interceptors below read the attempt from the call options. */
+  final boolean tracing;
   private final ConcurrentHashMap<String, String> paths = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Metadata.Key<String>> keys = new ConcurrentHashMap<>();
 
   public MeshClientInterceptor(
-      ServiceHandle handle, ScheduledExecutorService scheduler, Collection<String> perAttemptHeaders) {
+      ServiceHandle handle,
+      ScheduledExecutorService scheduler,
+      ReadyEndpoints ready,
+      boolean tracing,
+      Collection<String> perAttemptHeaders) {
     this.handle = handle;
+    this.ready = ready;
+    this.tracing = tracing;
     this.scheduler = scheduler;
     this.perAttemptHeaders =
         perAttemptHeaders.stream()

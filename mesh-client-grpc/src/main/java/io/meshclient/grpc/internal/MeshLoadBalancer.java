@@ -26,15 +26,36 @@ final class MeshLoadBalancer extends LoadBalancer {
   /** Remembered left endpoints, so a late pick for one fails over instead of waiting. */
   private static final int MAX_RETIRED = 1024;
 
-  private static final PickResult BYPASSED =
+  /**
+   * A pick that finds no attempt: grpc-java deferred the pick of a stream started on the caller's
+   * thread to another thread (its connection vanished between pick and stream), or a call reached
+   * this balancer without the mesh interceptor (not possible on a MeshGrpc channel). Nothing was
+   * sent: it fails over as a connect failure, and the retry carries its call in its options.
+   */
+  private static final PickResult LOST =
       PickResult.withError(
-          Status.INTERNAL.withDescription(
-              "meshclient: the call reached the meshclient balancer without passing through the"
-                  + " mesh interceptor; build channels with MeshGrpc"));
+          Status.UNAVAILABLE
+              .withDescription(
+                  "meshclient: no mesh attempt for this pick (a pick deferred off the caller's"
+                      + " thread, or a call that bypassed the mesh interceptor; build channels"
+                      + " with MeshGrpc)")
+              .withCause(new MeshPickFailure("no mesh attempt for this pick", null)));
+
+  /**
+   * An attempt started on the caller's thread (no options key) whose endpoint was not READY at
+   * the pick after all (it changed meanwhile): it cannot wait, as a deferred pick would not find
+   * it, so it fails over as a connect failure; nothing was sent.
+   */
+  private static final PickResult NOT_READY_NOW =
+      PickResult.withError(
+          Status.UNAVAILABLE
+              .withDescription("meshclient: the chosen endpoint stopped being READY before the pick")
+              .withCause(new MeshPickFailure("endpoint not READY at pick time", null)));
 
   private final Helper helper;
   private final Map<Endpoint, Entry> entries = new IdentityHashMap<>();
   private final LinkedHashMap<Endpoint, PickResult> retired = new LinkedHashMap<>();
+  private ReadyEndpoints ready = new ReadyEndpoints();
 
   MeshLoadBalancer(Helper helper) {
     this.helper = helper;
@@ -100,6 +121,10 @@ final class MeshLoadBalancer extends LoadBalancer {
 
   @Override
   public Status acceptResolvedAddresses(ResolvedAddresses resolved) {
+    ReadyEndpoints shared = resolved.getAttributes().get(ReadyEndpoints.KEY);
+    if (shared != null && shared != ready) {
+      ready = shared;
+    }
     Map<Endpoint, EquivalentAddressGroup> incoming = new IdentityHashMap<>();
     for (EquivalentAddressGroup eag : resolved.getAddresses()) {
       Endpoint e = eag.getAttributes().get(MeshNameResolverProvider.ENDPOINT);
@@ -186,23 +211,30 @@ final class MeshLoadBalancer extends LoadBalancer {
     }
     entries.clear();
     retired.clear();
+    ready.clear();
   }
 
   /** Rebuilds the picker (the rare, allocating path) and the channel's aggregate state. */
   private void publish() {
     IdentityHashMap<Endpoint, PickResult> results = new IdentityHashMap<>(entries.size() * 2);
-    boolean ready = false;
+    IdentityHashMap<Endpoint, Boolean> readyNow = new IdentityHashMap<>();
     boolean connecting = false;
     for (Entry e : entries.values()) {
       results.put(e.endpoint, e.result);
-      ready |= e.state == ConnectivityState.READY;
+      if (e.state == ConnectivityState.READY) {
+        readyNow.put(e.endpoint, Boolean.TRUE);
+      }
       connecting |= e.state == ConnectivityState.CONNECTING || e.state == ConnectivityState.IDLE;
     }
+    boolean ready = !readyNow.isEmpty();
     ConnectivityState state =
         ready
             ? ConnectivityState.READY
             : connecting ? ConnectivityState.CONNECTING : ConnectivityState.TRANSIENT_FAILURE;
+    // Picker first, then the ready set: an attempt that sees an endpoint READY finds a picker
+    // that knows it.
     helper.updateBalancingState(state, new Picker(results, new IdentityHashMap<>(retired)));
+    this.ready.publish(readyNow);
   }
 
   /** Looks up the endpoint the engine chose; allocates nothing. */
@@ -219,14 +251,22 @@ final class MeshLoadBalancer extends LoadBalancer {
     @Override
     public PickResult pickSubchannel(PickSubchannelArgs args) {
       MeshAttempt attempt = args.getCallOptions().getOption(MeshAttempt.KEY);
+      boolean onCallerThread = false;
       if (attempt == null) {
-        return BYPASSED;
+        attempt = MeshAttempt.CURRENT.get();
+        if (attempt == null || !attempt.starts(args.getHeaders())) {
+          return LOST;
+        }
+        onCallerThread = true;
       }
       Endpoint e = attempt.endpoint();
       if (e == null) {
-        return BYPASSED;
+        return LOST;
       }
       PickResult r = results.get(e);
+      if (onCallerThread && (r == null || !r.hasResult())) {
+        return NOT_READY_NOW; // must not wait: a deferred pick would not find this attempt
+      }
       if (r != null) {
         return r;
       }

@@ -32,6 +32,7 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
   private final Mesh mesh;
   private final Class<? extends SocketAddress> addressType;
   private final Function<Endpoint, ? extends SocketAddress> addresses;
+  private final ReadyEndpoints ready = new ReadyEndpoints();
 
   /**
    * @param addressType the class of the addresses produced, which the transport must support
@@ -68,6 +69,11 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
       }
     }
     return !host.isEmpty();
+  }
+
+  /** The READY endpoints of the channel this provider resolves for. */
+  public ReadyEndpoints ready() {
+    return ready;
   }
 
   /** The target of the channel to {@code service}. */
@@ -153,7 +159,10 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
                 addresses.apply(e), Attributes.newBuilder().set(ENDPOINT, e).build()));
       }
       l.onResult2(
-          ResolutionResult.newBuilder().setAddressesOrError(StatusOr.fromValue(groups)).build());
+          ResolutionResult.newBuilder()
+              .setAddressesOrError(StatusOr.fromValue(groups))
+              .setAttributes(Attributes.newBuilder().set(ReadyEndpoints.KEY, ready).build())
+              .build());
     }
 
     @Override

@@ -39,6 +39,12 @@ class PickerTest {
 
   private static final class Holder implements MeshAttempt {
     volatile @Nullable Endpoint endpoint;
+    final Metadata headers = new Metadata();
+
+    @Override
+    public boolean starts(Metadata h) {
+      return h == headers;
+    }
 
     @Override
     public @Nullable Endpoint endpoint() {
@@ -57,6 +63,10 @@ class PickerTest {
   }
 
   private static PickSubchannelArgs args(CallOptions options) {
+    return args(options, new Metadata());
+  }
+
+  private static PickSubchannelArgs args(CallOptions options, Metadata headers) {
     return new PickSubchannelArgs() {
       @Override
       public CallOptions getCallOptions() {
@@ -65,7 +75,7 @@ class PickerTest {
 
       @Override
       public Metadata getHeaders() {
-        return new Metadata();
+        return headers;
       }
 
       @Override
@@ -124,11 +134,52 @@ class PickerTest {
   }
 
   @Test
-  void aCallThatBypassedTheMeshInterceptorFailsWithAnExplanation() {
+  void findsAnAttemptStartedOnTheCallersThreadWithoutOptionsAndNeverHoldsIt() {
+    Subchannel sc = new TestSubchannel();
+    IdentityHashMap<Endpoint, PickResult> results = new IdentityHashMap<>();
+    results.put(endpoints.get(0), PickResult.withSubchannel(sc));
+    results.put(endpoints.get(1), PickResult.withNoResult()); // connecting
+    MeshLoadBalancer.Picker picker = new MeshLoadBalancer.Picker(results, new IdentityHashMap<>());
+    Holder holder = new Holder();
+    PickSubchannelArgs args = args(CallOptions.DEFAULT, holder.headers);
+    MeshAttempt.CURRENT.set(holder);
+    try {
+      holder.endpoint = endpoints.get(0);
+      assertThat(picker.pickSubchannel(args).getSubchannel()).isSameAs(sc);
+
+      com.sun.management.ThreadMXBean threads =
+          (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      long tid = Thread.currentThread().getId();
+      for (int i = 0; i < 20_000; i++) {
+        picker.pickSubchannel(args);
+      }
+      long before = threads.getThreadAllocatedBytes(tid);
+      for (int i = 0; i < 100_000; i++) {
+        picker.pickSubchannel(args);
+      }
+      assertThat(threads.getThreadAllocatedBytes(tid) - before).isLessThan(1_000);
+
+      // Not READY after all: fail over now (a connect failure), never wait for a deferred pick.
+      holder.endpoint = endpoints.get(1);
+      PickResult r = picker.pickSubchannel(args);
+      assertThat(r.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(MeshClientCall.isConnectFailure(r.getStatus())).isTrue();
+
+      // Another stream's pick on this thread is not this attempt's.
+      assertThat(MeshClientCall.isConnectFailure(picker.pickSubchannel(args(CallOptions.DEFAULT)).getStatus()))
+          .isTrue();
+    } finally {
+      MeshAttempt.CURRENT.remove();
+    }
+  }
+
+  @Test
+  void aPickWithoutAnAttemptFailsOverWithAnExplanation() {
     MeshLoadBalancer.Picker picker =
         new MeshLoadBalancer.Picker(new IdentityHashMap<>(), new IdentityHashMap<>());
     PickResult r = picker.pickSubchannel(args(CallOptions.DEFAULT));
-    assertThat(r.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(r.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(MeshClientCall.isConnectFailure(r.getStatus())).isTrue(); // nothing was sent
     assertThat(r.getStatus().getDescription()).contains("mesh interceptor");
   }
 
