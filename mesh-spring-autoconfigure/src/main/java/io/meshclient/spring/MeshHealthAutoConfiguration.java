@@ -1,6 +1,9 @@
 package io.meshclient.spring;
 
 import io.meshclient.Mesh;
+import io.meshclient.tls.MeshCredentials;
+import java.time.Clock;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -21,7 +24,9 @@ public final class MeshHealthAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(name = "meshHealthIndicator")
-  public MeshHealthIndicator meshHealthIndicator(Mesh mesh, MeshConfigStatus config) {
-    return new MeshHealthIndicator(mesh, config);
+  public MeshHealthIndicator meshHealthIndicator(
+      Mesh mesh, MeshConfigStatus config, ObjectProvider<MeshCredentials> credentials) {
+    return new MeshHealthIndicator(
+        mesh, config, credentials.getIfAvailable(), Clock.systemUTC());
   }
 }
