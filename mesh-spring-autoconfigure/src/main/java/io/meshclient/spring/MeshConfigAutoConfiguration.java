@@ -11,11 +11,12 @@ import io.meshclient.spring.internal.SourceStatus;
 import io.meshclient.spring.internal.WatcherRunner;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -23,11 +24,13 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
+import org.springframework.util.ClassUtils;
 
 /**
  * Connects the {@link Mesh} to its policy source: the config server ({@code
@@ -41,6 +44,9 @@ import org.springframework.core.io.ResourceLoader;
 @ConditionalOnBooleanProperty(name = "meshclient.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(MeshClientProperties.class)
 public final class MeshConfigAutoConfiguration {
+
+  private static final String WEB_SERVER_CONTEXT =
+      "org.springframework.boot.web.server.context.WebServerApplicationContext";
 
   /** Policy from the config server. */
   @Configuration(proxyBeanMethods = false)
@@ -59,29 +65,41 @@ public final class MeshConfigAutoConfiguration {
     WatcherRunner meshConfigWatcherRunner(
         Mesh mesh,
         MeshClientProperties properties,
-        SourceStatus status,
+        ObjectProvider<SourceStatus> status,
         Environment environment,
-        BeanFactory beanFactory,
+        ApplicationContext context,
         ResourceLoader resourceLoader) {
       MeshClientProperties.Config c = properties.getConfig();
       MeshClientProperties.Registration r = properties.getRegistration();
       NodeIdentity node = node(properties, environment);
+      List<PropertyProblem> problems = new ArrayList<>();
       if (r.isEnabled() && node.service().isEmpty()) {
-        throw new InvalidMeshPropertiesException(
-            List.of(
-                new PropertyProblem(
-                    "meshclient.node.service",
-                    "(not set, nor spring.application.name)",
-                    "the service this application serves: meshclient.registration.enabled=true"
-                        + " registers it as an instance of that service")));
+        problems.add(
+            new PropertyProblem(
+                "meshclient.node.service",
+                "(not set, nor spring.application.name)",
+                "the service this application serves: meshclient.registration.enabled=true"
+                    + " registers it as an instance of that service"));
       }
+      if (r.isEnabled() && r.getPort() == null && !runsWebServer(context)) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.registration.port",
+                "(not set)",
+                "the port to register: this application runs no embedded web server whose port"
+                    + " could be used"));
+      }
+      if (!problems.isEmpty()) {
+        throw new InvalidMeshPropertiesException(problems);
+      }
+      String address = Objects.requireNonNull(c.getServerAddress());
       Set<String> services = new TreeSet<>(c.getServices());
       services.addAll(properties.getHttp().getGroups());
-      services.addAll(MeshClientScanner.scan(beanFactory, environment, resourceLoader).values());
+      services.addAll(MeshClientScanner.scan(context, environment, resourceLoader).values());
       return new WatcherRunner(
           mesh,
           new WatcherRunner.Settings(
-              Objects.requireNonNull(c.getServerAddress()),
+              address,
               c.getToken(),
               c.isPlaintext(),
               node,
@@ -90,7 +108,16 @@ public final class MeshConfigAutoConfiguration {
               r.isEnabled(),
               r.getHost(),
               r.getPort()),
-          status);
+          status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())));
+    }
+
+    /** Whether an embedded web server will report its port (spring-boot-web-server is optional). */
+    private static boolean runsWebServer(ApplicationContext context) {
+      ClassLoader cl = MeshConfigAutoConfiguration.class.getClassLoader();
+      if (!ClassUtils.isPresent(WEB_SERVER_CONTEXT, cl)) {
+        return false;
+      }
+      return ClassUtils.resolveClassName(WEB_SERVER_CONTEXT, cl).isInstance(context);
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -126,9 +153,13 @@ public final class MeshConfigAutoConfiguration {
     @Bean(initMethod = "start", destroyMethod = "close")
     @ConditionalOnMissingBean
     FilePolicySource meshFilePolicySource(
-        Mesh mesh, MeshClientProperties properties, SourceStatus status) {
+        Mesh mesh, MeshClientProperties properties, ObjectProvider<SourceStatus> status) {
       Path dir = Objects.requireNonNull(properties.getConfig().getPolicyDirectory());
-      return FilePolicySource.builder().directory(dir).mesh(mesh).listener(status).build();
+      return FilePolicySource.builder()
+          .directory(dir)
+          .mesh(mesh)
+          .listener(status.getIfAvailable(() -> SourceStatus.directory(dir, Clock.systemUTC())))
+          .build();
     }
   }
 

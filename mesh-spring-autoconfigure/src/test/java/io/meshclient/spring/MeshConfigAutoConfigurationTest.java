@@ -178,6 +178,37 @@ class MeshConfigAutoConfigurationTest {
   }
 
   @Test
+  void registrationWithoutAPortNeedsAWebServer() {
+    runner
+        .withPropertyValues(
+            "meshclient.config.server-address=127.0.0.1:1",
+            "meshclient.registration.enabled=true",
+            "spring.application.name=checkout")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining(
+                        "meshclient.registration.port: (not set) (expected: the port to register:"
+                            + " this application runs no embedded web server"));
+  }
+
+  @Test
+  void usersOwnStatusDoesNotStopTheWatcher(@TempDir Path dir) throws Exception {
+    writeOrders(dir, "127.0.0.1:9");
+    MeshConfigStatus own = MeshConfigStatus.fixed();
+    runner
+        .withBean("myStatus", MeshConfigStatus.class, () -> own)
+        .withPropertyValues("meshclient.config.policy-directory=" + dir)
+        .run(
+            ctx -> {
+              assertThat(ctx).getBean(MeshConfigStatus.class).isSameAs(own);
+              assertThat(ctx.getBean(Mesh.class).knows("orders")).isTrue();
+            });
+  }
+
+  @Test
   void backsOffWithoutTheWatcherModule(@TempDir Path dir) throws Exception {
     writeOrders(dir, "127.0.0.1:9");
     runner

@@ -1,7 +1,6 @@
 package io.meshclient.spring.internal;
 
 import io.meshclient.config.WatcherListener;
-import io.meshclient.policy.MeshPolicy;
 import io.meshclient.spring.MeshConfigStatus;
 import io.grpc.Status;
 import java.nio.file.Path;
@@ -68,9 +67,6 @@ public final class SourceStatus implements MeshConfigStatus, WatcherListener {
   private void error(String what) {
     lastError = clock.instant() + " " + what;
   }
-
-  @Override
-  public void onApplied(String version, MeshPolicy policy) {}
 
   @Override
   public void onRejected(String version, String reason) {
