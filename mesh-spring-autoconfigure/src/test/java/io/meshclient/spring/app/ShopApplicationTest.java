@@ -26,8 +26,11 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -58,6 +61,7 @@ import tools.jackson.databind.json.JsonMapper;
       "management.endpoint.health.show-details=always"
     })
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ShopApplicationTest {
 
   static final WireMockServer good = new WireMockServer(options().dynamicPort());
@@ -65,6 +69,7 @@ class ShopApplicationTest {
   static final WireMockServer canary = new WireMockServer(options().dynamicPort());
   static final WireMockServer slow = new WireMockServer(options().dynamicPort());
   static ConfigServer configServer;
+  static Path policies;
 
   @TestConfiguration(proxyBeanMethods = false)
   static class Seeded {
@@ -87,6 +92,7 @@ class ShopApplicationTest {
     slow.stubFor(get("/slow").willReturn(aResponse().withBody("late").withFixedDelay(1500)));
 
     Path dir = Files.createTempDirectory("mesh-policies");
+    policies = dir;
     Files.writeString(
         dir.resolve("orders.yaml"),
         """
@@ -253,6 +259,36 @@ class ShopApplicationTest {
     JsonNode health = getJson("/actuator/health/mesh");
     assertThat(health.get("status").asString()).isEqualTo("UP");
     assertThat(health.at("/details/config").asString()).isEqualTo("CONNECTED");
+  }
+
+  /** Last: it changes the policy for the rest of the class. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void aPolicyPushedByTheConfigServerShiftsTheCanaryLive() throws Exception {
+    String before = mesh.policy().version();
+    Files.writeString(
+        policies.resolve("orders.yaml"),
+        """
+        service: orders
+        routes:
+          - match: {pathPrefix: /}
+            to: [{subset: {version: v2}, weight: 100}]
+        endpoints:
+          - {address: "127.0.0.1:%d", labels: {version: v1}}
+          - {address: "127.0.0.1:%d", labels: {version: v2}}
+        """
+            .formatted(good.port(), canary.port()));
+    configServer.reloadNow();
+    await().atMost(Duration.ofSeconds(20)).until(() -> !mesh.policy().version().equals(before));
+    canary.resetRequests();
+    good.resetRequests();
+    for (int i = 0; i < 20; i++) {
+      assertThat(orders.get("1")).isEqualTo("v2");
+    }
+    assertThat(received(canary)).isEqualTo(20);
+    assertThat(received(good)).isZero();
+    assertThat(getJson("/actuator/mesh").get("policyVersion").asString())
+        .isEqualTo(mesh.policy().version());
   }
 
   @Test
