@@ -2,6 +2,7 @@ package io.meshclient;
 
 import io.meshclient.internal.engine.CompiledService;
 import io.meshclient.internal.engine.ServiceRuntime;
+import io.meshclient.internal.engine.ServiceTable;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.MeshPolicy;
 import io.meshclient.policy.ServicePolicy;
@@ -12,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mesh runtime of one process: the policy in force, compiled for the request path, and the
@@ -23,11 +25,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Mesh {
 
+  private static final System.Logger LOG = System.getLogger(Mesh.class.getName());
+
   private final Ticker ticker;
   private final RandomSource random;
   private final String localZone;
   private final MeshListener listener;
 
+  private final ServiceTable table = new ServiceTable();
   private final Map<String, ServiceRuntime> runtimes = new ConcurrentHashMap<>();
   private final Map<String, ServiceHandle> handles = new ConcurrentHashMap<>();
   private final Map<String, List<EndpointSpec>> registered = new HashMap<>();
@@ -75,21 +80,27 @@ public final class Mesh {
     Set<String> names = new TreeSet<>(newPolicy.services().keySet());
     names.addAll(registered.keySet());
     names.addAll(runtimes.keySet());
-    Map<String, CompiledService> compiled = new HashMap<>();
+    Map<ServiceRuntime, @Nullable CompiledService> compiled = new HashMap<>();
     for (String name : names) {
-      compiled.put(name, compile(name, newPolicy));
+      compiled.put(runtime(name), compile(name, newPolicy));
     }
-    for (String name : names) {
-      runtime(name).publish(compiled.get(name));
-    }
+    table.publish(compiled); // one volatile write: every service switches at once
     this.policy = newPolicy;
     for (String name : names) {
-      ServiceHandle h = handles.get(name);
-      if (h != null) {
-        h.fireEndpointsChanged();
-      }
+      fireEndpointsChanged(name);
     }
-    listener.onPolicyApplied(newPolicy);
+    try {
+      listener.onPolicyApplied(newPolicy);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "MeshListener.onPolicyApplied threw", e);
+    }
+  }
+
+  private void fireEndpointsChanged(String name) {
+    ServiceHandle h = handles.get(name);
+    if (h != null) {
+      h.fireEndpointsChanged();
+    }
   }
 
   /**
@@ -101,7 +112,9 @@ public final class Mesh {
     List<EndpointSpec> previous = registered.put(service, copy);
     try {
       CompiledService c = compile(service, policy);
-      runtime(service).publish(c);
+      Map<ServiceRuntime, @Nullable CompiledService> change = new HashMap<>();
+      change.put(runtime(service), c);
+      table.publish(change);
     } catch (RuntimeException e) {
       if (previous == null) {
         registered.remove(service);
@@ -110,13 +123,10 @@ public final class Mesh {
       }
       throw e;
     }
-    ServiceHandle h = handles.get(service);
-    if (h != null) {
-      h.fireEndpointsChanged();
-    }
+    fireEndpointsChanged(service);
   }
 
-  private CompiledService compile(String name, MeshPolicy p) {
+  private @Nullable CompiledService compile(String name, MeshPolicy p) {
     ServicePolicy sp = p.service(name);
     List<EndpointSpec> reg = registered.get(name);
     if (sp == null) {
@@ -131,7 +141,7 @@ public final class Mesh {
 
   private ServiceRuntime runtime(String name) {
     return runtimes.computeIfAbsent(
-        name, n -> new ServiceRuntime(n, ticker, random, localZone, listener));
+        name, n -> new ServiceRuntime(table, n, ticker, random, localZone, listener));
   }
 
   /**

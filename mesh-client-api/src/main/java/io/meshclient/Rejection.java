@@ -12,6 +12,8 @@ public enum Rejection {
   NO_ENDPOINTS("no endpoint is available for the chosen destination"),
   /** Every candidate endpoint's circuit breaker is open. */
   BREAKER_OPEN("every candidate endpoint's circuit breaker is open"),
+  /** The call's deadline passed before another attempt could start. */
+  DEADLINE_EXCEEDED("the call's deadline passed before another attempt could start"),
   /** The service's concurrency limit ({@code circuitBreaker.maxConcurrentRequests}) is reached. */
   CONCURRENCY_LIMIT("the service's concurrency limit (circuitBreaker.maxConcurrentRequests) is reached");
 

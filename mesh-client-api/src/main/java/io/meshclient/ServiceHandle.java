@@ -15,6 +15,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ServiceHandle {
 
+  private static final System.Logger LOG = System.getLogger(ServiceHandle.class.getName());
+
   private final ServiceRuntime runtime;
   private final List<Consumer<List<Endpoint>>> endpointListeners = new CopyOnWriteArrayList<>();
 
@@ -64,7 +66,12 @@ public final class ServiceHandle {
   void fireEndpointsChanged() {
     List<Endpoint> now = endpoints();
     for (Consumer<List<Endpoint>> l : endpointListeners) {
-      l.accept(now);
+      try {
+        l.accept(now);
+      } catch (RuntimeException e) {
+        // one faulty listener must not keep the others (or the update) from completing
+        LOG.log(System.Logger.Level.WARNING, "endpoint listener of " + name() + " threw", e);
+      }
     }
   }
 

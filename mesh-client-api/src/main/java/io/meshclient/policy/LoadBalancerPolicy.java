@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * @param hashHeader for {@link LbAlgorithm#RING_HASH}: the request header whose value is hashed
  *     (required for RING_HASH, not allowed otherwise)
  * @param ringSize for RING_HASH: the virtual nodes of each endpoint of the highest weight (others
- *     in proportion to weight; default 1024), so that a join or leave moves only ~1/N of keys
+ *     in proportion to weight; default 128), so that a join or leave moves only ~1/N of keys
  * @param ewmaDecay for P2C_EWMA: the time constant of the latency average (Finagle's 10 s)
  * @param preferLocalZone send to the caller's own zone while an endpoint there is available
  */
@@ -22,7 +22,7 @@ public record LoadBalancerPolicy(
     Duration ewmaDecay,
     boolean preferLocalZone) {
 
-  public static final int DEFAULT_RING_SIZE = 1024;
+  public static final int DEFAULT_RING_SIZE = 128;
   public static final Duration DEFAULT_EWMA_DECAY = Duration.ofSeconds(10);
 
   /** Round robin with zone preference: the default when a policy names no balancer. */

@@ -81,6 +81,11 @@ public final class ConfigServer implements AutoCloseable {
   private volatile Snapshot snapshot;
   private volatile Map<String, List<FileProblem>> rejected = Map.of();
   private long generation;
+  private final Duration leaseGrace;
+  // Until then, registry-derived endpoint lists may be incomplete (instances re-registering after a
+  // restart of this server): resources say so, and clients merge rather than replace.
+  private volatile long warmUntilMillis;
+  private volatile boolean warming;
   private volatile long lastPushMicros;
   private @Nullable Server server;
   private @Nullable StatusHttpServer statusServer;
@@ -102,7 +107,8 @@ public final class ConfigServer implements AutoCloseable {
     });
     this.registry = new InstanceRegistry(b.leaseGrace, control, clock, service -> publish());
     this.generation = clock.millis();
-    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of());
+    this.leaseGrace = b.leaseGrace;
+    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of(), false);
   }
 
   public static Builder builder() {
@@ -111,7 +117,20 @@ public final class ConfigServer implements AutoCloseable {
 
   /** Reads the directory, starts the gRPC and status servers and the watch. */
   public ConfigServer start() throws IOException {
-    call(this::reload);
+    warmUntilMillis = clock.millis() + leaseGrace.toMillis();
+    warming = true;
+    call(() -> {
+      snapshot = new Snapshot(generation, snapshot.policyHash, snapshot.policies, snapshot.endpoints, true);
+      reload();
+    });
+    control.schedule(() -> {
+      warming = false;
+      try {
+        publish(); // the authoritative endpoint lists
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "config server: end of warm-up failed", e);
+      }
+    }, leaseGrace.toNanos(), TimeUnit.NANOSECONDS);
     ServerInterceptor peer = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -186,7 +205,7 @@ public final class ConfigServer implements AutoCloseable {
 
   private void publish(Map<String, io.meshclient.config.v1.ServicePolicy> policies, String hash) {
     generation = Math.max(generation + 1, clock.millis());
-    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints());
+    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints(), warming);
     snapshot = next;
     long t0 = System.nanoTime();
     int n = 0;
@@ -244,6 +263,9 @@ public final class ConfigServer implements AutoCloseable {
     ServerStatus.Builder b = ServerStatus.newBuilder();
     Snapshot snap = snapshot;
     b.setPolicyVersion(snap.version()).addAllServices(snap.policies.keySet());
+    if (snap.warming) {
+      b.setRegistryWarmUntil(java.time.Instant.ofEpochMilli(warmUntilMillis).toString());
+    }
     rejected.forEach((file, problems) -> b.addRejectedFiles(io.meshclient.config.v1.FileProblem.newBuilder()
         .setFile(file).addAllProblems(problems.stream().map(FileProblem::toString).toList())));
     List<io.meshclient.config.v1.NodeStatus> nodes = new ArrayList<>();

@@ -25,13 +25,16 @@ final class Snapshot {
   final String policyHash;
   final Map<String, ServicePolicy> policies;
   final Map<String, List<Endpoint>> endpoints;
+  final boolean warming;
   private final Map<String, Resource> resources = new ConcurrentHashMap<>();
   // Most streams of a fleet share a handful of subscription sets: each set is assembled and hashed
   // once per snapshot, not once per stream.
   private final Map<List<String>, Prepared> prepared = new ConcurrentHashMap<>();
 
-  Snapshot(long generation, String policyHash, Map<String, ServicePolicy> policies, Map<String, List<Endpoint>> endpoints) {
+  Snapshot(long generation, String policyHash, Map<String, ServicePolicy> policies, Map<String, List<Endpoint>> endpoints,
+      boolean warming) {
     this.generation = generation;
+    this.warming = warming;
     this.policyHash = policyHash;
     this.policies = policies;
     this.endpoints = endpoints;
@@ -46,6 +49,9 @@ final class Snapshot {
         b.setPolicy(p);
       }
       b.addAllEndpoints(endpoints.getOrDefault(service, List.of()));
+      if (warming) {
+        b.setEndpointsWarming(true);
+      }
       ServiceResource res = b.build();
       r = new Resource(res, Digests.sha256().digest(Digests.deterministicBytes(res)));
       Resource raced = resources.putIfAbsent(service, r);

@@ -38,10 +38,22 @@ final class Fixture {
         .debounce(Duration.ofMillis(50)).leaseGrace(Duration.ofMillis(500));
   }
 
+  /**
+   * Waits for the end of the server's warm-up (one lease grace after start), whose authoritative
+   * push gives every client a new version with the same content: tests that compare versions or
+   * count responses start after it.
+   */
+  static ConfigServer warm(ConfigServer server) {
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> server.status().getRegistryWarmUntil().isEmpty());
+    return server;
+  }
+
   /** Applies to a real {@link Mesh} and records what arrived and when. */
   static final class RecordingSink implements PolicySink {
     final Mesh mesh = Mesh.builder().build();
     final Map<String, List<EndpointSpec>> endpoints = new ConcurrentHashMap<>();
+    final List<String> endpointHistory = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile MeshPolicy policy = MeshPolicy.EMPTY;
     volatile long appliedAtNanos;
     volatile int applied;
@@ -63,6 +75,7 @@ final class Fixture {
     public void endpoints(String service, List<EndpointSpec> list) {
       mesh.updateEndpoints(service, list);
       endpoints.put(service, list);
+      endpointHistory.add(service + "=" + list.stream().map(EndpointSpec::address).sorted().toList());
     }
 
     Duration timeoutOf(String service) {

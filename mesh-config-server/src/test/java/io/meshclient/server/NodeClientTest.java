@@ -80,7 +80,7 @@ class NodeClientTest {
     npmInstall();
     Path proto = protoDir();
     Fixture.write(policies, "orders.yaml", "service: orders\ntimeout: 2s\nloadBalancer: {algorithm: P2C_EWMA}\n");
-    try (ConfigServer server = Fixture.server(policies).build().start()) {
+    try (ConfigServer server = Fixture.warm(Fixture.server(policies).build().start())) {
       Process node = new ProcessBuilder("node", NODE_DIR.resolve("client.js").toAbsolutePath().toString(),
           "127.0.0.1:" + server.port(), proto.toAbsolutePath().toString())
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();

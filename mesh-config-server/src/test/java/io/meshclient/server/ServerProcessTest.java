@@ -43,6 +43,7 @@ class ServerProcessTest {
       MainTest.Run status = MainTest.run("status", "--server", "127.0.0.1:" + server.statusPort);
       assertThat(status.out()).contains("20 connected node(s)");
 
+      String before = watchers.get(0).version();
       server.kill();
       await().atMost(WAIT).until(() -> watchers.stream().noneMatch(MeshConfigWatcher::connected));
       assertThat(sinks).allSatisfy(s -> assertThat(s.timeoutOf("orders")).isEqualTo(Duration.ofSeconds(2)));
@@ -54,6 +55,10 @@ class ServerProcessTest {
       await().atMost(WAIT).until(() -> sinks.stream().allMatch(s -> s.timeoutOf("orders").equals(Duration.ofSeconds(7))));
       await().atMost(WAIT).until(() -> watchers.stream().allMatch(MeshConfigWatcher::connected));
       assertThat(sinks).allSatisfy(s -> assertThat(s.applied).isEqualTo(2));
+      // Versions stay monotonic across the restart (the generation starts from the wall clock).
+      String after = watchers.get(0).version();
+      assertThat(Long.parseLong(after.substring(0, after.indexOf('-'))))
+          .isGreaterThan(Long.parseLong(before.substring(0, before.indexOf('-'))));
     } finally {
       watchers.forEach(MeshConfigWatcher::close);
       server.close();

@@ -292,7 +292,17 @@ public final class MeshConfigWatcher implements AutoCloseable {
         policies.put(res.getName(), res.getPolicy());
       }
       if (!res.hasPolicy() || res.getPolicy().getEndpointsCount() == 0) {
-        endpoints.put(res.getName(), PolicyConversion.endpoints(res.getEndpointsList()));
+        List<EndpointSpec> list = PolicyConversion.endpoints(res.getEndpointsList());
+        List<EndpointSpec> before = appliedEndpoints.get(res.getName());
+        if (res.getEndpointsWarming() && before != null) {
+          // The server restarted recently and instances may still be re-registering: keep what we
+          // had, add what is new (outlier detection deals with any that are really gone).
+          Map<String, EndpointSpec> merged = new java.util.LinkedHashMap<>();
+          before.forEach(e -> merged.put(e.address(), e));
+          list.forEach(e -> merged.put(e.address(), e));
+          list = List.copyOf(merged.values());
+        }
+        endpoints.put(res.getName(), list);
       }
     }
     String policyHash = PolicyDirectory.hash(policies);

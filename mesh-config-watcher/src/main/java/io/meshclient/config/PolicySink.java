@@ -20,6 +20,14 @@ public interface PolicySink {
   /** Sets the registered instances of {@code service} (used when its policy has no static endpoints). */
   void endpoints(String service, List<EndpointSpec> endpoints);
 
+  /**
+   * A sink that ignores everything: for a watcher that only registers this process's endpoint
+   * while its policy comes from elsewhere (a {@link FilePolicySource}, another watcher).
+   */
+  static PolicySink none() {
+    return NoneSink.INSTANCE;
+  }
+
   /** A sink that applies to {@code mesh}. */
   static PolicySink of(Mesh mesh) {
     Objects.requireNonNull(mesh, "mesh");
@@ -39,5 +47,20 @@ public interface PolicySink {
         return "PolicySink.of(" + mesh + ")";
       }
     };
+  }
+}
+
+enum NoneSink implements PolicySink {
+  INSTANCE;
+
+  @Override
+  public void apply(MeshPolicy policy) {}
+
+  @Override
+  public void endpoints(String service, List<EndpointSpec> endpoints) {}
+
+  @Override
+  public String toString() {
+    return "PolicySink.none()";
   }
 }

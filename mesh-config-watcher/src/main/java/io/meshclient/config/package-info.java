@@ -4,6 +4,10 @@
  * ({@link io.meshclient.config.FilePolicySource}), and the shared formats: YAML files and the
  * protobuf wire schema {@code meshclient/v1} map onto each other, and onto the engine's model in
  * one place ({@link io.meshclient.config.PolicyConversion}).
+ *
+ * <p>Stability: experimental until MeshClient 1.0. The wire schema {@code meshclient.v1} only grows
+ * compatibly (new fields, new enum values, which older clients NACK rather than misapply); the Java
+ * API may still change.
  */
 @NullMarked
 package io.meshclient.config;

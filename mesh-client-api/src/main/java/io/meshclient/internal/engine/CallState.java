@@ -148,6 +148,10 @@ public final class CallState implements MeshCall {
     }
     long now = attempts == 0 ? startNanos : runtime.ticker.read();
     lastNowNanos = now;
+    if (attempts > 0 && hasDeadline && now - deadlineNanos >= 0) {
+      reject(Rejection.DEADLINE_EXCEEDED); // a hedge or late retry must not outlive the call
+      return -1;
+    }
     if (attempts > 0) {
       ensureAttemptArrays();
     }
@@ -263,18 +267,25 @@ public final class CallState implements MeshCall {
   @Override
   public RetryDecision onResponse(int attempt, int httpStatus) {
     CompiledService s = requireStarted();
+    return onStatus(s, attempt, httpStatus >= 500, s.retryOn.httpStatus(httpStatus), httpStatus);
+  }
+
+  /** Records an attempt that ended with a status (HTTP or gRPC) and decides about a retry. */
+  private RetryDecision onStatus(
+      CompiledService s, int attempt, boolean failure, boolean retryable, int status) {
     EndpointState e = state(attempt);
     if (!complete(attempt)) {
       return RetryDecision.DONE;
     }
     long now = runtime.ticker.read();
     lastNowNanos = now;
-    boolean failure = httpStatus >= 500;
-    record(s, e, failure, now, now - attemptStart(attempt));
-    if (!s.retryOn.httpStatus(httpStatus)) {
+    long latency = now - attemptStart(attempt);
+    record(s, e, failure, now, latency);
+    if (!retryable) {
+      // a status that is the caller's answer (404, INVALID_ARGUMENT) is DONE
       return failure ? RetryDecision.NOT_RETRYABLE : RetryDecision.DONE;
     }
-    return decide(s, false, now, now - attemptStart(attempt), null, httpStatus);
+    return decide(s, false, now, latency, null, status);
   }
 
   /** gRPC codes that say the endpoint, not the request, is at fault. */
@@ -291,19 +302,8 @@ public final class CallState implements MeshCall {
       return onFailure(attempt, Outcome.CANCELLED);
     }
     CompiledService s = requireStarted();
-    EndpointState e = state(attempt);
-    if (!complete(attempt)) {
-      return RetryDecision.DONE;
-    }
-    long now = runtime.ticker.read();
-    lastNowNanos = now;
     boolean failure = grpcCode >= 0 && grpcCode < 32 && (GRPC_FAILURE_CODES & (1 << grpcCode)) != 0;
-    record(s, e, failure, now, now - attemptStart(attempt));
-    if (grpcCode == 0 || !s.retryOn.grpcCode(grpcCode)) {
-      // as for HTTP: a code that is the caller's answer (INVALID_ARGUMENT, NOT_FOUND) is DONE
-      return failure ? RetryDecision.NOT_RETRYABLE : RetryDecision.DONE;
-    }
-    return decide(s, false, now, now - attemptStart(attempt), null, grpcCode);
+    return onStatus(s, attempt, failure, grpcCode != 0 && s.retryOn.grpcCode(grpcCode), grpcCode);
   }
 
   @Override

@@ -37,7 +37,8 @@ public final class ServiceRuntime {
   private final AtomicLong healthEpoch = new AtomicLong();
   final PaddedCounter concurrency = new PaddedCounter();
   private volatile RetryBudget budget;
-  private volatile @Nullable CompiledService compiled;
+  private final ServiceTable table;
+  final int slot;
 
   final LongAdder requests = new LongAdder();
   final LongAdder retries = new LongAdder();
@@ -46,7 +47,14 @@ public final class ServiceRuntime {
   final LongAdder ejections = new LongAdder();
 
   public ServiceRuntime(
-      String name, Ticker ticker, RandomSource random, String localZone, MeshListener listener) {
+      ServiceTable table,
+      String name,
+      Ticker ticker,
+      RandomSource random,
+      String localZone,
+      MeshListener listener) {
+    this.table = table;
+    this.slot = table.allocateSlot();
     this.name = name;
     this.ticker = ticker;
     this.random = random;
@@ -77,11 +85,7 @@ public final class ServiceRuntime {
 
   /** The snapshot in force, or null when the service has neither policy nor endpoints. */
   public @Nullable CompiledService compiled() {
-    return compiled;
-  }
-
-  public void publish(@Nullable CompiledService service) {
-    this.compiled = service;
+    return table.get(slot);
   }
 
   /**

@@ -1,0 +1,89 @@
+package io.meshclient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshclient.policy.EndpointSpec;
+import io.meshclient.policy.MeshPolicy;
+import io.meshclient.policy.ServicePolicy;
+import io.meshclient.testing.FakeTicker;
+import io.meshclient.testing.TestRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Regression tests named after what they guard. */
+class EngineRegressionTest {
+
+  private final FakeTicker ticker = new FakeTicker();
+
+  private Mesh mesh(ServicePolicy... services) {
+    Mesh mesh = Mesh.builder().ticker(ticker).random(RandomSource.seeded(7)).build();
+    MeshPolicy.Builder b = MeshPolicy.builder().version("1");
+    for (ServicePolicy s : services) {
+      b.service(s);
+    }
+    mesh.update(b.build());
+    return mesh;
+  }
+
+  private static ServicePolicy orders(Duration timeout) {
+    return ServicePolicy.builder("orders")
+        .timeout(timeout)
+        .endpoint(EndpointSpec.of("10.0.0.1:80"))
+        .endpoint(EndpointSpec.of("10.0.0.2:80"))
+        .build();
+  }
+
+  @Test
+  void noAttemptStartsOnceTheCallsDeadlineHasPassed() {
+    Mesh mesh = mesh(orders(Duration.ofSeconds(1)));
+    MeshCall call = mesh.service("orders").newCall();
+    assertThat(call.start(TestRequest.get("/"), TestRequest.READER)).isTrue();
+    int first = call.startAttempt();
+    ticker.advance(Duration.ofMillis(1000));
+    assertThat(call.startAttempt()).as("a hedge after the deadline").isEqualTo(-1);
+    assertThat(call.rejection()).isEqualTo(Rejection.DEADLINE_EXCEEDED);
+    call.onFailure(first, Outcome.CANCELLED);
+    call.finish();
+    assertThat(call.endpoint(first).inFlight()).isZero();
+  }
+
+  @Test
+  void aThrowingEndpointListenerDoesNotStopTheOthersOrTheUpdate() {
+    Mesh mesh = mesh(orders(Duration.ZERO));
+    List<Integer> heard = new ArrayList<>();
+    mesh.service("orders")
+        .onEndpointsChanged(
+            eps -> {
+              if (!heard.isEmpty()) {
+                throw new IllegalStateException("listener bug");
+              }
+              heard.add(-1);
+            });
+    mesh.service("orders").onEndpointsChanged(eps -> heard.add(eps.size()));
+    mesh.update(
+        MeshPolicy.builder()
+            .version("2")
+            .service(orders(Duration.ZERO).toBuilder().endpoint(EndpointSpec.of("10.0.0.3:80")).build())
+            .build());
+    assertThat(heard).containsExactly(-1, 2, 3);
+    assertThat(mesh.policy().version()).isEqualTo("2");
+  }
+
+  @Test
+  void oneUpdateSwitchesEveryServiceTogether() {
+    Mesh mesh = mesh(orders(Duration.ZERO), ServicePolicy.builder("payments").endpoint(EndpointSpec.of("10.0.1.1:80")).build());
+    ServiceHandle orders = mesh.service("orders");
+    ServiceHandle payments = mesh.service("payments");
+    mesh.update(
+        MeshPolicy.builder()
+            .version("2")
+            .service(orders(Duration.ofSeconds(3)))
+            .service(ServicePolicy.builder("payments").timeout(Duration.ofSeconds(3)).endpoint(EndpointSpec.of("10.0.1.1:80")).build())
+            .build());
+    assertThat(orders.policy().timeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(payments.policy().timeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(mesh.services()).containsExactly("orders", "payments");
+  }
+}
