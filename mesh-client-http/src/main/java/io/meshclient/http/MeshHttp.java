@@ -111,12 +111,15 @@ public final class MeshHttp {
     /**
      * Adds the mesh interceptor to {@code builder} as its first application interceptor, so that
      * interceptors added before or after see the logical request once, while each attempt runs
-     * OkHttp's own chain (redirects, bridge, cache, connect, network interceptors) again. Call it
-     * after setting the builder's proxy, if any: mesh traffic never goes through a proxy.
+     * OkHttp's own chain (redirects, bridge, cache, connect, network interceptors) again. Also
+     * sets a socket factory that understands mesh endpoint addresses when the builder has the
+     * default one. Call it after setting the builder's proxy and socket factory, if any: mesh
+     * traffic never goes through a proxy, and a custom socket factory costs each mesh attempt one
+     * more chain copy.
+     *
+     * @throws IllegalStateException if the builder already has the mesh
      */
     public OkHttpClient.Builder addTo(OkHttpClient.Builder builder) {
-      // One probe build reads the builder's settings (the builder has no getters); it starts no
-      // threads and shares the builder's pool and dispatcher.
       for (Interceptor i : builder.interceptors()) {
         if (i instanceof MeshInterceptor) {
           throw new IllegalStateException(
@@ -124,6 +127,8 @@ public final class MeshHttp {
                   + " (expected: add the mesh once; a second one would nest attempt loops)");
         }
       }
+      // One probe build reads the builder's settings (the builder has no getters); it starts no
+      // threads and shares the builder's pool and dispatcher.
       OkHttpClient probe = builder.build();
       if (probe.socketFactory() == SocketFactory.getDefault()) {
         // Plain sockets that also understand mesh endpoint addresses: then requests need no

@@ -27,14 +27,14 @@ final class Fleet implements AutoCloseable {
 
   Fleet(int size) {
     for (int i = 0; i < size; i++) {
-      WireMockServer s = newServer(0);
+      WireMockServer s = newServer(i, 0);
       servers.add(s);
       ports.add(s.port());
     }
-    reset();
   }
 
-  private static WireMockServer newServer(int port) {
+  /** A started instance {@code i}, its default stub in place before it accepts a request. */
+  private static WireMockServer newServer(int i, int port) {
     WireMockServer s =
         new WireMockServer(
             wireMockConfig()
@@ -43,8 +43,13 @@ final class Fleet implements AutoCloseable {
                 .containerThreads(12)
                 .jettyAcceptors(1)
                 .asynchronousResponseEnabled(false));
+    s.stubFor(defaultStub(i));
     s.start();
     return s;
+  }
+
+  private static com.github.tomakehurst.wiremock.client.MappingBuilder defaultStub(int i) {
+    return any(anyUrl()).atPriority(10).willReturn(ok("s" + i));
   }
 
   WireMockServer get(int i) {
@@ -69,7 +74,7 @@ final class Fleet implements AutoCloseable {
       WireMockServer s = servers.get(i);
       if (s.isRunning()) {
         s.resetAll();
-        s.stubFor(any(anyUrl()).atPriority(10).willReturn(ok("s" + i)));
+        s.stubFor(defaultStub(i));
       }
     }
   }
@@ -93,8 +98,7 @@ final class Fleet implements AutoCloseable {
 
   /** Starts instance {@code i} again on its old port. */
   void restart(int i) {
-    servers.set(i, newServer(ports.get(i)));
-    servers.get(i).stubFor(any(anyUrl()).atPriority(10).willReturn(ok("s" + i)));
+    servers.set(i, newServer(i, ports.get(i)));
   }
 
   /** GETs {@code url} and returns the body ("s<i>" names the instance). */

@@ -101,6 +101,27 @@ class LoadBalancingTest {
   }
 
   @Test
+  void peakEwmaLearnsFromResponseLatencyAndAvoidsTheSlowInstance() throws Exception {
+    fleet.get(0).stubFor(
+        com.github.tomakehurst.wiremock.client.WireMock.any(
+                com.github.tomakehurst.wiremock.client.WireMock.anyUrl())
+            .willReturn(com.github.tomakehurst.wiremock.client.WireMock.ok("s0").withFixedDelay(40)));
+    OkHttpClient c =
+        client(
+            ServicePolicy.builder("orders")
+                .loadBalancer(LbAlgorithm.P2C_EWMA)
+                .endpoint(fleet.endpoint(0))
+                .endpoint(fleet.endpoint(1))
+                .endpoint(fleet.endpoint(2))
+                .build());
+    Map<String, Integer> seen = spread(c, 300, null);
+    // Latencies measured by the adapter feed the engine: the 40 ms instance is picked only
+    // while it is unknown or paired with nothing faster.
+    assertThat(seen.getOrDefault("s0", 0)).isLessThan(30);
+    assertThat(seen.get("s1") + seen.get("s2")).isGreaterThan(270);
+  }
+
+  @Test
   void ringHashKeepsAKeyOnOneEndpoint() throws Exception {
     OkHttpClient c =
         client(

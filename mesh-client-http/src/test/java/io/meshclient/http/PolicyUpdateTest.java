@@ -51,7 +51,7 @@ class PolicyUpdateTest {
   @Test
   void weightFlipMidTrafficMovesNewRequestsAndFailsNoneInFlight() throws Exception {
     try (Fleet fleet = new Fleet(2)) {
-      fleet.get(0).stubFor(get(urlPathEqualTo("/slow")).willReturn(ok("s0-slow").withFixedDelay(700)));
+      fleet.get(0).stubFor(get(urlPathEqualTo("/slow")).willReturn(ok("s0-slow").withFixedDelay(2_000)));
       Mesh mesh = Mesh.builder().random(RandomSource.seeded(9)).build();
       mesh.update(MeshPolicy.builder().version("1").service(policy(fleet, 100, 0)).build());
       OkHttpClient client = MeshHttp.client(mesh);
@@ -92,7 +92,9 @@ class PolicyUpdateTest {
                 }));
       }
       try {
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.received(0) >= 20);
+        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.received(0) >= 10);
+        long inFlight = slow.stream().filter(f -> !f.isDone()).count();
+        assertThat(inFlight).as("slow requests in flight when the update lands").isPositive();
         mesh.update(MeshPolicy.builder().version("2").service(policy(fleet, 0, 100)).build());
         updated.set(true);
         await().atMost(Duration.ofSeconds(10)).until(() -> afterUpdate.get() >= 100);
