@@ -162,7 +162,8 @@ public final class MeshGrpc {
     /**
      * Further transport options (keepalive, message limits, user agent) applied to the channel
      * builder before the mesh's own settings, which win: name resolution, load balancing and
-     * retry stay the mesh's.
+     * retry stay the mesh's. Interceptors added here run below the mesh, once per attempt; add
+     * application interceptors with {@link #intercept} instead.
      */
     public Builder configure(Consumer<ManagedChannelBuilder<?>> configurer) {
       this.configurer = Objects.requireNonNull(configurer, "configurer");

@@ -93,8 +93,6 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private final MeshClientInterceptor owner;
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
-  /** {@link #options} carrying this call for the balancer; made only when needed (see MeshAttempt). */
-  private @Nullable CallOptions keyed;
   private final Channel next;
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
@@ -111,16 +109,33 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private @Nullable MeshCall call;
   private boolean perTryDeadline;
   private @Nullable ReqT message;
-  private @Nullable List<ReqT> unsent;
   private int requested;
   private boolean halfClosed;
-  private @Nullable Boolean compression;
   private boolean cancelled;
   private boolean committed;
   private boolean closed;
-  private @Nullable ScheduledFuture<?> pendingRetry;
-  private @Nullable Status lastStatus;
-  private @Nullable Metadata lastTrailers;
+  /** State only some calls need (retries, client streams, compression); made on first use. */
+  private @Nullable Rare<ReqT> rare;
+
+  /** Kept out of the call object so the common call stays small. Guarded by the call. */
+  private static final class Rare<ReqT> {
+    /** The call's options carrying the call for the balancer (see MeshAttempt). */
+    @Nullable CallOptions keyed;
+    /** Client-stream messages sent between attempts, for the next one. */
+    @Nullable List<ReqT> unsent;
+    @Nullable Boolean compression;
+    @Nullable ScheduledFuture<?> pendingRetry;
+    @Nullable Status lastStatus;
+    @Nullable Metadata lastTrailers;
+  }
+
+  private Rare<ReqT> rare() {
+    Rare<ReqT> r = rare;
+    if (r == null) {
+      r = rare = new Rare<>();
+    }
+    return r;
+  }
 
   MeshClientCall(
       MeshClientInterceptor owner,
@@ -214,13 +229,14 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     long timeout = c.attemptTimeoutNanos(a);
     // The common case, a first attempt to a READY endpoint, is picked on this thread inside
     // start() and needs no options copy; everything else carries the call in its options.
-    boolean onThisThread = a == 0 && timeout == 0 && !owner.tracing && owner.ready.isReady(e);
+    boolean onThisThread = a == 0 && !owner.tracing && owner.ready.isReady(e);
     CallOptions o = onThisThread ? options : keyedOptions();
     perTryDeadline = false;
     if (timeout > 0) {
       Deadline current = o.getDeadline();
       if (current == null || current.timeRemaining(TimeUnit.NANOSECONDS) > timeout) {
-        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS); // only when a policy sets one
+        // Only when a policy limit is tighter than the caller's: grpc enforces it on the attempt.
+        o = o.withDeadlineAfter(timeout, TimeUnit.NANOSECONDS);
         perTryDeadline = c.remainingNanos() > timeout;
       }
     }
@@ -243,8 +259,9 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     } else {
       ac.start(attemptListener, h);
     }
-    if (compression != null) {
-      ac.setMessageCompression(compression);
+    Rare<ReqT> r = rare;
+    if (r != null && r.compression != null) {
+      ac.setMessageCompression(r.compression);
     }
     if (requested > 0) {
       ac.request(requested);
@@ -252,9 +269,9 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     if (message != null) {
       ac.sendMessage(message);
     }
-    List<ReqT> pending = unsent;
-    if (pending != null) {
-      unsent = null;
+    List<ReqT> pending = r == null ? null : r.unsent;
+    if (r != null && pending != null) {
+      r.unsent = null;
       for (ReqT m : pending) {
         ac.sendMessage(m);
       }
@@ -266,9 +283,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   }
 
   private CallOptions keyedOptions() {
-    CallOptions k = keyed;
+    Rare<ReqT> r = rare();
+    CallOptions k = r.keyed;
     if (k == null) {
-      k = keyed = options.withOption(MeshAttempt.KEY, this);
+      k = r.keyed = options.withOption(MeshAttempt.KEY, this);
     }
     return k;
   }
@@ -318,9 +336,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
           }
         }
         if (ac == null) { // between attempts: hand it to the next one
-          List<ReqT> pending = unsent;
+          Rare<ReqT> r = rare();
+          List<ReqT> pending = r.unsent;
           if (pending == null) {
-            pending = unsent = new ArrayList<>(2);
+            pending = r.unsent = new ArrayList<>(2);
           }
           pending.add(msg);
         }
@@ -348,7 +367,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   @Override
   public void setMessageCompression(boolean enabled) {
     synchronized (this) {
-      compression = enabled;
+      rare().compression = enabled;
       ClientCall<ReqT, RespT> ac = attemptCall;
       if (ac != null) {
         ac.setMessageCompression(enabled);
@@ -384,10 +403,11 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (listener == null || call == null) {
         return; // before start: start() closes
       }
-      ScheduledFuture<?> retry = pendingRetry;
-      if (retry != null) {
+      Rare<ReqT> r = rare;
+      ScheduledFuture<?> retry = r == null ? null : r.pendingRetry;
+      if (r != null && retry != null) {
         retry.cancel(false);
-        pendingRetry = null;
+        r.pendingRetry = null;
       }
       status = Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
       finish();
@@ -401,7 +421,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     MeshCall c = call;
     call = null;
     message = null;
-    unsent = null;
+    Rare<ReqT> r = rare;
+    if (r != null) {
+      r.unsent = null;
+    }
     if (c != null) {
       c.finish();
       owner.pool.release(c);
@@ -439,9 +462,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       if (d.isRetry() && !cancelled && !context.isCancelled()) {
         long backoff = c.backoffNanos();
         if (backoff > 0) {
-          lastStatus = status;
-          lastTrailers = trailers;
-          pendingRetry =
+          Rare<ReqT> r = rare();
+          r.lastStatus = status;
+          r.lastTrailers = trailers;
+          r.pendingRetry =
               owner.scheduler.schedule(this::retryAfterBackoff, backoff, TimeUnit.NANOSECONDS);
           return;
         }
@@ -463,11 +487,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Status refused;
     Metadata trailers;
     synchronized (this) {
-      pendingRetry = null;
-      Status last = lastStatus;
-      trailers = lastTrailers == null ? new Metadata() : lastTrailers;
-      lastStatus = null;
-      lastTrailers = null;
+      Rare<ReqT> r = rare();
+      r.pendingRetry = null;
+      Status last = r.lastStatus;
+      trailers = r.lastTrailers == null ? new Metadata() : r.lastTrailers;
+      r.lastStatus = null;
+      r.lastTrailers = null;
       if (closed || last == null) {
         return;
       }
@@ -489,8 +514,13 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Context previous = context.attach();
     try {
       Status refused = startAttempt();
-      return refused == null
-          ? null
+      if (refused == null) {
+        return null;
+      }
+      // The deadline passing is the call's answer; otherwise the last failure is, with the reason
+      // no retry followed.
+      return refused.getCode() == Status.Code.DEADLINE_EXCEEDED
+          ? refused
           : lastFailure.augmentDescription("meshclient: no retry: " + refused.getDescription());
     } finally {
       context.detach(previous);

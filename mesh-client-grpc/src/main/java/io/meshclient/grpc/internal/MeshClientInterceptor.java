@@ -84,9 +84,14 @@ public final class MeshClientInterceptor implements ClientInterceptor {
     return k == NO_KEY ? null : k;
   }
 
-  /** The status of a call the mesh refused, naming service, endpoint and reason. */
+  /**
+   * The status of a call the mesh refused, naming service, endpoint and reason: UNAVAILABLE, or
+   * DEADLINE_EXCEEDED when the refusal is that the call's deadline passed.
+   */
   Status rejected(Rejection reason, @Nullable String endpoint) {
     MeshRejectedException e = new MeshRejectedException(handle.name(), reason, endpoint);
-    return Status.UNAVAILABLE.withDescription(e.getMessage()).withCause(e);
+    Status base =
+        reason == Rejection.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE;
+    return base.withDescription(e.getMessage()).withCause(e);
   }
 }

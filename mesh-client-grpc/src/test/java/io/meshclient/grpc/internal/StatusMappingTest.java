@@ -1,0 +1,41 @@
+package io.meshclient.grpc.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.meshclient.Mesh;
+import io.meshclient.MeshRejectedException;
+import io.meshclient.Rejection;
+import io.meshclient.policy.MeshPolicy;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How the mesh's refusals read to a gRPC caller. */
+class StatusMappingTest {
+
+  private final MeshClientInterceptor interceptor =
+      new MeshClientInterceptor(
+          Mesh.create(MeshPolicy.EMPTY).service("orders"),
+          Schedulers.shared(),
+          new ReadyEndpoints(),
+          false,
+          List.of());
+
+  @Test
+  void refusalsAreUnavailableNamingServiceEndpointAndReason() {
+    Status s = interceptor.rejected(Rejection.BREAKER_OPEN, "10.0.0.1:80");
+    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(s.getDescription())
+        .isEqualTo(
+            "meshclient rejected a call to service 'orders' (endpoint 10.0.0.1:80): "
+                + Rejection.BREAKER_OPEN.description());
+    assertThat(s.getCause()).isInstanceOf(MeshRejectedException.class);
+  }
+
+  @Test
+  void aRefusalBecauseTheDeadlinePassedIsDeadlineExceeded() {
+    Status s = interceptor.rejected(Rejection.DEADLINE_EXCEEDED, "10.0.0.1:80");
+    assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(s.getDescription()).contains(Rejection.DEADLINE_EXCEEDED.description());
+  }
+}
