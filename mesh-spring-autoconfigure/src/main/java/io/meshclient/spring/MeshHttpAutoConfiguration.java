@@ -3,6 +3,7 @@ package io.meshclient.spring;
 import io.meshclient.Mesh;
 import io.meshclient.http.MeshHttp;
 import io.meshclient.spring.internal.MeshClientRegistrar;
+import io.meshclient.spring.internal.MeshOkHttpClientFactoryBean;
 import io.meshclient.spring.internal.MeshHttpServiceGroupConfigurer;
 import io.opentelemetry.api.OpenTelemetry;
 import okhttp3.OkHttpClient;
@@ -36,14 +37,13 @@ public final class MeshHttpAutoConfiguration {
   /**
    * The mesh OkHttp client. Requests to {@code http://<service>/...} go through the mesh; other
    * hosts pass through. Traces and metrics use the application's {@link OpenTelemetry} bean when
-   * there is one.
+   * there is one. Its threads and connections are released when the context closes.
    */
   @Bean(name = CLIENT_BEAN)
   @ConditionalOnMissingBean(name = CLIENT_BEAN)
-  public OkHttpClient meshOkHttpClient(Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
-    MeshHttp.Builder builder = MeshHttp.builder(mesh);
-    openTelemetry.ifAvailable(builder::openTelemetry);
-    return builder.client();
+  public MeshOkHttpClientFactoryBean meshOkHttpClient(
+      Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
+    return new MeshOkHttpClientFactoryBean(mesh, openTelemetry.getIfAvailable());
   }
 
   @Bean

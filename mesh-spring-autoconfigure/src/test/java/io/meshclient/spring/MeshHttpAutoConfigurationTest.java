@@ -34,6 +34,14 @@ class MeshHttpAutoConfigurationTest {
   }
 
   @Test
+  void theClientIsReleasedWithTheContext() {
+    OkHttpClient[] kept = new OkHttpClient[1];
+    runner.run(
+        ctx -> kept[0] = ctx.getBean(MeshHttpAutoConfiguration.CLIENT_BEAN, OkHttpClient.class));
+    assertThat(kept[0].dispatcher().executorService().isShutdown()).isTrue();
+  }
+
+  @Test
   void usersClientBeanWins() {
     OkHttpClient own = new OkHttpClient();
     runner
