@@ -8,9 +8,24 @@ import io.meshclient.config.FilePolicySource;
 import io.meshclient.config.MeshConfigWatcher;
 import io.meshclient.server.ConfigServer;
 import io.meshclient.spring.internal.WatcherRunner;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.stub.StreamObserver;
+import io.meshclient.config.v1.DiscoveryRequest;
+import io.meshclient.config.v1.DiscoveryResponse;
+import io.meshclient.config.v1.MeshDiscoveryServiceGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -175,6 +190,58 @@ class MeshConfigAutoConfigurationTest {
                     .rootCause()
                     .hasMessageContaining(
                         "meshclient.node.service: (not set, nor spring.application.name)"));
+  }
+
+  @Test
+  void theTokenIsSentAsABearerCredential() throws Exception {
+    BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+    Metadata.Key<String> authorization =
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    // A real gRPC server standing in for the config server: it records the caller's credential.
+    MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase discovery =
+        new MeshDiscoveryServiceGrpc.MeshDiscoveryServiceImplBase() {
+          @Override
+          public StreamObserver<DiscoveryRequest> streamPolicies(
+              StreamObserver<DiscoveryResponse> responses) {
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(DiscoveryRequest value) {}
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                responses.onCompleted();
+              }
+            };
+          }
+        };
+    ServerInterceptor recorder =
+        new ServerInterceptor() {
+          @Override
+          public <Q, A> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+            String value = headers.get(authorization);
+            seen.add(value == null ? "(none)" : value);
+            return next.startCall(call, headers);
+          }
+        };
+    Server server =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(ServerInterceptors.intercept(discovery, recorder))
+            .build()
+            .start();
+    try {
+      runner
+          .withPropertyValues(
+              "meshclient.config.server-address=127.0.0.1:" + server.getPort(),
+              "meshclient.config.plaintext=true",
+              "meshclient.config.token=s3cret")
+          .run(ctx -> assertThat(seen.poll(20, TimeUnit.SECONDS)).isEqualTo("Bearer s3cret"));
+    } finally {
+      server.shutdownNow();
+    }
   }
 
   @Test
