@@ -28,6 +28,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.grpc.client.ChannelBuilderOptions;
+import org.springframework.grpc.client.CompositeGrpcChannelFactory;
 import org.springframework.grpc.client.GrpcChannelFactory;
 
 /** Against real gRPC servers (Netty on loopback): one healthy, one answering UNAVAILABLE. */
@@ -180,6 +181,46 @@ class MeshGrpcAutoConfigurationTest {
           assertThatThrownBy(() -> factory.createChannel("mesh:///a/b", ChannelBuilderOptions.defaults()))
               .hasMessageContaining("expected: mesh:///<service>");
         });
+  }
+
+  /** Another factory that claims every target, as Spring gRPC's default ones do. */
+  static final class ClaimsEverything implements GrpcChannelFactory {
+    @Override
+    public boolean supports(String target) {
+      return true;
+    }
+
+    @Override
+    public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
+      throw new UnsupportedOperationException("not a mesh target: " + target);
+    }
+  }
+
+  @Test
+  void composedAsSpringGrpcDoesTheMeshFactoryComesFirst() {
+    runner
+        .withBean(ClaimsEverything.class)
+        .run(
+            ctx -> {
+              // What Spring gRPC's CompositeChannelFactoryAutoConfiguration builds.
+              CompositeGrpcChannelFactory composite =
+                  new CompositeGrpcChannelFactory(
+                      ctx.getBeanProvider(GrpcChannelFactory.class).orderedStream().toList());
+              ManagedChannel channel =
+                  composite.createChannel("mesh:///echo", ChannelBuilderOptions.defaults());
+              try {
+                assertThat(
+                        SimpleServiceGrpc.newBlockingStub(channel)
+                            .unaryRpc(hello(2))
+                            .getResponseMessage())
+                    .isEqualTo("hi n2");
+              } finally {
+                channel.shutdownNow();
+              }
+              assertThatThrownBy(
+                      () -> composite.createChannel("dns:///x", ChannelBuilderOptions.defaults()))
+                  .hasMessageContaining("not a mesh target");
+            });
   }
 
   @Test
