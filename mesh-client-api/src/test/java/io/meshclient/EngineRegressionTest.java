@@ -86,4 +86,33 @@ class EngineRegressionTest {
     assertThat(payments.policy().timeout()).isEqualTo(Duration.ofSeconds(3));
     assertThat(mesh.services()).containsExactly("orders", "payments");
   }
+
+  @Test
+  void retriesDoNotMoveTheRoundRobinCursorSoFirstAttemptsKeepAlternating() {
+    Mesh mesh = mesh(orders(Duration.ZERO));
+    MeshCall call = mesh.service("orders").newCall();
+    String failing = null;
+    int failingFirst = 0;
+    int healthyFirst = 0;
+    for (int i = 0; i < 8; i++) { // fewer failures than outlier detection's 5 in a row would eject
+      assertThat(call.start(TestRequest.get("/"), TestRequest.READER)).isTrue();
+      int a = call.startAttempt();
+      String address = call.endpoint(a).address();
+      if (failing == null) {
+        failing = address;
+      }
+      if (address.equals(failing)) {
+        failingFirst++;
+        assertThat(call.onResponse(a, 503)).isEqualTo(RetryDecision.RETRY);
+        call.onResponse(call.startAttempt(), 200);
+      } else {
+        healthyFirst++;
+        call.onResponse(a, 200);
+      }
+      call.finish();
+    }
+    // Before the fix the retry advanced the shared cursor: every first attempt hit the failing one.
+    assertThat(failingFirst).isEqualTo(4);
+    assertThat(healthyFirst).isEqualTo(4);
+  }
 }

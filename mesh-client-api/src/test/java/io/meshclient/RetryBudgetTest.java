@@ -138,9 +138,12 @@ class RetryBudgetTest {
     long retries = t.sum(t.retries, 0, seconds);
     assertThat(requests).isEqualTo(6000);
     assertThat(h.stats().retries()).isEqualTo(retries);
-    // without the budget: 2 retries per request (3x load); with it: at most 20% + 10/s
-    assertThat(retries).isLessThanOrEqualTo((long) (0.2 * requests) + 10L * seconds);
-    assertThat((requests + retries) / (double) requests).isLessThanOrEqualTo(1.3);
+    // without the budget: 2 retries per request (3x load); with it: at most 20% + 10/s. The last
+    // requests' retries spill into second 60 (their backoff), so the floor counts 61 seconds;
+    // the exact sliding-window bound is checked at every retry inside run().
+    assertThat(retries).isLessThanOrEqualTo((long) (0.2 * requests) + 10L * (seconds + 1));
+    assertThat((requests + retries) / (double) requests)
+        .isLessThanOrEqualTo(1.0 + 0.2 + 10.0 * (seconds + 1) / requests); // about 1.3x, not 3x
     // and the budget is spent, not hoarded: in steady state (the last window) retries fill it
     long lastReq = t.sum(t.requests, seconds - WINDOW_SECONDS, seconds - 1);
     long lastRet = t.sum(t.retries, seconds - WINDOW_SECONDS, seconds - 1);

@@ -102,10 +102,12 @@ class LoadBalancingTest {
 
   @Test
   void peakEwmaLearnsFromResponseLatencyAndAvoidsTheSlowInstance() throws Exception {
+    // 250 ms is far beyond what a loaded CI machine adds to a loopback answer, so the result does
+    // not depend on the machine's speed; the engine's own P2C tests use a fake clock.
     fleet.get(0).stubFor(
         com.github.tomakehurst.wiremock.client.WireMock.any(
                 com.github.tomakehurst.wiremock.client.WireMock.anyUrl())
-            .willReturn(com.github.tomakehurst.wiremock.client.WireMock.ok("s0").withFixedDelay(40)));
+            .willReturn(com.github.tomakehurst.wiremock.client.WireMock.ok("s0").withFixedDelay(250)));
     OkHttpClient c =
         client(
             ServicePolicy.builder("orders")
@@ -114,11 +116,12 @@ class LoadBalancingTest {
                 .endpoint(fleet.endpoint(1))
                 .endpoint(fleet.endpoint(2))
                 .build());
-    Map<String, Integer> seen = spread(c, 300, null);
-    // Latencies measured by the adapter feed the engine: the 40 ms instance is picked only
-    // while it is unknown or paired with nothing faster.
-    assertThat(seen.getOrDefault("s0", 0)).isLessThan(30);
-    assertThat(seen.get("s1") + seen.get("s2")).isGreaterThan(270);
+    Map<String, Integer> seen = spread(c, 200, null);
+    // Latencies measured by the adapter feed the engine: the slow instance is picked only while
+    // it is unknown; once measured, every pairing prefers a fast one (its estimate needs tens of
+    // seconds to decay below theirs).
+    assertThat(seen.getOrDefault("s0", 0)).isLessThan(10);
+    assertThat(seen.get("s1") + seen.get("s2")).isGreaterThan(190);
   }
 
   @Test

@@ -147,6 +147,18 @@ public final class DestinationPool {
     if (eps.length == 0) {
       return null;
     }
+    if (avoidCount > 0 && avoid != null && picker.advancesSharedCursor()) {
+      // A retry must not move the round-robin cursor: with two endpoints, one failing, every
+      // call's first attempt would otherwise land on the failing one. Start anywhere instead.
+      int start = random.nextInt(eps.length);
+      for (int k = 0; k < eps.length; k++) {
+        EndpointState e = eps[(start + k) % eps.length];
+        if (!contains(avoid, avoidCount, e)) {
+          return e;
+        }
+      }
+      return eps[start];
+    }
     int i = picker.pick(hash, hasHash, nowNanos, random);
     if (avoidCount == 0 || avoid == null || eps.length == 1 || !contains(avoid, avoidCount, eps[i])) {
       return eps[i];

@@ -18,6 +18,11 @@ abstract class Picker {
   /** The index of the chosen endpoint; {@code endpoints.length > 0}. */
   abstract int pick(long hash, boolean hasHash, long nowNanos, RandomSource random);
 
+  /** Whether {@link #pick} moves a cursor shared by all calls (round robin schedules). */
+  boolean advancesSharedCursor() {
+    return false;
+  }
+
   /** Each in turn (grpc-java: {@code getAndIncrement() & Integer.MAX_VALUE}). */
   static final class RoundRobin extends Picker {
     private final PaddedCounter counter;
@@ -30,6 +35,11 @@ abstract class Picker {
     @Override
     int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
       return (counter.getAndIncrement() & Integer.MAX_VALUE) % endpoints.length;
+    }
+
+    @Override
+    boolean advancesSharedCursor() {
+      return true;
     }
   }
 
@@ -101,6 +111,11 @@ abstract class Picker {
     @Override
     int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
       return schedule[(counter.getAndIncrement() & Integer.MAX_VALUE) % schedule.length];
+    }
+
+    @Override
+    boolean advancesSharedCursor() {
+      return true;
     }
   }
 
