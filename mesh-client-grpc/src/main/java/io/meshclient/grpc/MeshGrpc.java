@@ -56,8 +56,8 @@ public final class MeshGrpc {
 
   /**
    * For servers: extracts the W3C trace context from incoming metadata and makes the SERVER span
-   * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with
-   * {@code ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
+   * (OpenTelemetry's maintained gRPC instrumentation, RPC semantic conventions). Add it with {@code
+   * ServerBuilder.intercept(..)}; leave it out where the OpenTelemetry Java agent already
    * instruments the server, or spans would be doubled. Needs the optional dependency {@code
    * io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
    */
@@ -116,11 +116,11 @@ public final class MeshGrpc {
     }
 
     /**
-     * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC
-     * instrumentation (RPC semantic conventions, W3C context injected into metadata), with the
-     * mesh's {@code meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent
-     * instruments the application: it already makes one span per call. Needs the optional
-     * dependency {@code io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
+     * Traces and measures every attempt as a CLIENT span with OpenTelemetry's gRPC instrumentation
+     * (RPC semantic conventions, W3C context injected into metadata), with the mesh's {@code
+     * meshclient.*} attributes added. Leave unset when the OpenTelemetry Java agent instruments the
+     * application: it already makes one span per call. Needs the optional dependency {@code
+     * io.opentelemetry.instrumentation:opentelemetry-grpc-1.6}.
      */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
@@ -128,8 +128,8 @@ public final class MeshGrpc {
     }
 
     /**
-     * Application interceptors. They see each logical call once, above the mesh's retries; as
-     * with {@link ManagedChannelBuilder#intercept}, the last one given runs first.
+     * Application interceptors. They see each logical call once, above the mesh's retries; as with
+     * {@link ManagedChannelBuilder#intercept}, the last one given runs first.
      */
     public Builder intercept(ClientInterceptor... interceptors) {
       for (ClientInterceptor i : interceptors) {
@@ -161,8 +161,8 @@ public final class MeshGrpc {
 
     /**
      * Further transport options (keepalive, message limits, user agent) applied to the channel
-     * builder before the mesh's own settings, which win: name resolution, load balancing and
-     * retry stay the mesh's. Interceptors added here run below the mesh, once per attempt; add
+     * builder before the mesh's own settings, which win: name resolution, load balancing and retry
+     * stay the mesh's. Interceptors added here run below the mesh, once per attempt; add
      * application interceptors with {@link #intercept} instead.
      */
     public Builder configure(Consumer<ManagedChannelBuilder<?>> configurer) {
@@ -173,7 +173,8 @@ public final class MeshGrpc {
     /** Builds the channel. Its lifecycle is the caller's: shut it down when done. */
     public ManagedChannel build() {
       String target = MeshNameResolverProvider.target(service);
-      MeshNameResolverProvider resolver = new MeshNameResolverProvider(mesh, addressType, addresses);
+      MeshNameResolverProvider resolver =
+          new MeshNameResolverProvider(mesh, addressType, addresses);
       ManagedChannelBuilder<?> b = newChannelBuilder(target, resolver);
       if (configurer != null) {
         configurer.accept(b);

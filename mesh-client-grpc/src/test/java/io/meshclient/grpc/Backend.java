@@ -33,7 +33,9 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
     /** Never answers. */
     HANG,
     /** UNAVAILABLE for the first call only. */
-    FAIL_ONCE
+    FAIL_ONCE,
+    /** Server streams send one message, then fail with UNAVAILABLE. */
+    FAIL_MID_STREAM
   }
 
   final String name;
@@ -42,6 +44,7 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
   private volatile Server server;
   private int port;
   volatile Behavior behavior = Behavior.OK;
+
   /** When set, server-streaming calls send one message and then wait for it. */
   volatile CountDownLatch streamGate;
 
@@ -146,7 +149,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       }
       case FAIL_ONCE -> {
         if (received.get() == 1) {
-          out.onError(Status.UNAVAILABLE.withDescription(name + " fails once").asRuntimeException());
+          out.onError(
+              Status.UNAVAILABLE.withDescription(name + " fails once").asRuntimeException());
           return true;
         }
         return false;
@@ -177,8 +181,14 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       return;
     }
     served.incrementAndGet();
-    int n = request.getRequestMessage().isEmpty() ? 3 : Integer.parseInt(request.getRequestMessage());
+    int n =
+        request.getRequestMessage().isEmpty() ? 3 : Integer.parseInt(request.getRequestMessage());
     out.onNext(reply("0"));
+    if (behavior == Behavior.FAIL_MID_STREAM) {
+      out.onError(
+          Status.UNAVAILABLE.withDescription(name + " broke mid-stream").asRuntimeException());
+      return;
+    }
     CountDownLatch gate = streamGate;
     if (gate != null) {
       try {

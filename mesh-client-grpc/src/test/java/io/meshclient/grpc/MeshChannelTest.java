@@ -9,6 +9,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
@@ -19,18 +20,23 @@ import io.meshclient.MeshRejectedException;
 import io.meshclient.RandomSource;
 import io.meshclient.Rejection;
 import io.meshclient.RetryDecision;
+import io.meshclient.policy.CircuitBreakerPolicy;
 import io.meshclient.policy.Destination;
 import io.meshclient.policy.LbAlgorithm;
 import io.meshclient.policy.MeshPolicy;
 import io.meshclient.policy.OutlierDetectionPolicy;
+import io.meshclient.policy.RetryBudgetPolicy;
+import io.meshclient.policy.RetryPolicy;
 import io.meshclient.policy.Route;
 import io.meshclient.policy.RouteMatch;
 import io.meshclient.policy.ServicePolicy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -48,8 +54,9 @@ class MeshChannelTest {
   @RegisterExtension final GrpcResources grpc = new GrpcResources();
 
   private final FakeTicker ticker = new FakeTicker();
+
   /** Retry denials and rejections, as the mesh reports them. */
-  private final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
   private final Mesh mesh =
       Mesh.builder()
@@ -90,7 +97,8 @@ class MeshChannelTest {
   }
 
   private void apply(ServicePolicy.Builder service) {
-    mesh.update(MeshPolicy.builder().version("v" + System.nanoTime()).service(service.build()).build());
+    mesh.update(
+        MeshPolicy.builder().version("v" + System.nanoTime()).service(service.build()).build());
   }
 
   private SimpleServiceGrpc.SimpleServiceBlockingStub stub(ManagedChannel channel) {
@@ -155,8 +163,7 @@ class MeshChannelTest {
     apply(
         orders(v1, v2)
             .route(
-                Route.of(
-                    RouteMatch.ANY, Destination.subset(V1, 80), Destination.subset(V2, 20))));
+                Route.of(RouteMatch.ANY, Destination.subset(V1, 80), Destination.subset(V2, 20))));
     SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
     int n = 2000;
     int toV2 = 0;
@@ -223,7 +230,8 @@ class MeshChannelTest {
     assertThat(failures).isEmpty();
     // Every call answered; a call b had served just as it died may have been served again by a
     // (an idempotent route: at-least-once).
-    assertThat(a.served.get() + b.served.get()).isBetween(threads * perThread, threads * perThread + 8);
+    assertThat(a.served.get() + b.served.get())
+        .isBetween(threads * perThread, threads * perThread + 8);
 
     Endpoint dead = endpoint(b);
     assertThat(dead.isEjected(ticker.read())).isTrue();
@@ -275,7 +283,9 @@ class MeshChannelTest {
     assertThat(healthy.received.get()).isEqualTo(400 - flaky.served.get());
   }
 
-  /** How many of the first {@code received} calls a {@link Backend.Behavior#FLAKY_30} backend fails. */
+  /**
+   * How many of the first {@code received} calls a {@link Backend.Behavior#FLAKY_30} backend fails.
+   */
   private static int flakyFailuresOf(int received) {
     return received / 10 * 3 + Math.min(received % 10, 3);
   }
@@ -290,10 +300,7 @@ class MeshChannelTest {
         orders(x, y)
             .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent())
             .retry(
-                io.meshclient.policy.RetryPolicy.builder()
-                    .maxAttempts(3)
-                    .budget(io.meshclient.policy.RetryBudgetPolicy.of(0.1, 1))
-                    .build())
+                RetryPolicy.builder().maxAttempts(3).budget(RetryBudgetPolicy.of(0.1, 1)).build())
             .outlierDetection(OutlierDetectionPolicy.builder().maxEjectionPercent(0).build()));
     SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
     int n = 500;
@@ -328,7 +335,7 @@ class MeshChannelTest {
                 orders(hung)
                     .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent())
                     .retry(
-                        io.meshclient.policy.RetryPolicy.builder()
+                        RetryPolicy.builder()
                             .maxAttempts(3)
                             .retryOn("DEADLINE_EXCEEDED", "UNAVAILABLE")
                             .build())
@@ -371,7 +378,7 @@ class MeshChannelTest {
             .loadBalancer(LbAlgorithm.ROUND_ROBIN)
             .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent())
             .retry(
-                io.meshclient.policy.RetryPolicy.builder()
+                RetryPolicy.builder()
                     .perTryTimeout(Duration.ofMillis(150))
                     .retryOn("timeout", "UNAVAILABLE")
                     .build()));
@@ -396,7 +403,8 @@ class MeshChannelTest {
     v1.streamGate = gate;
     List<Iterator<SimpleResponse>> open = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      Iterator<SimpleResponse> it = stub.withDeadlineAfter(20, TimeUnit.SECONDS).serverStreamingRpc(req("3"));
+      Iterator<SimpleResponse> it =
+          stub.withDeadlineAfter(20, TimeUnit.SECONDS).serverStreamingRpc(req("3"));
       assertThat(backendOf(it.next())).isEqualTo("v1"); // started, then held by the gate
       open.add(it);
     }
@@ -463,7 +471,10 @@ class MeshChannelTest {
     mesh.updateEndpoints("orders", List.of(a.spec(), b.spec())); // b joins: a new subchannel
     Map<String, Integer> seen = new ConcurrentHashMap<>();
     for (int i = 0; i < 20; i++) {
-      seen.merge(backendOf(stub.withDeadlineAfter(5, TimeUnit.SECONDS).unaryRpc(req("2"))), 1, Integer::sum);
+      seen.merge(
+          backendOf(stub.withDeadlineAfter(5, TimeUnit.SECONDS).unaryRpc(req("2"))),
+          1,
+          Integer::sum);
     }
     assertThat(seen).containsEntry("a", 10).containsEntry("b", 10);
     mesh.updateEndpoints("orders", List.of(b.spec())); // a leaves
@@ -473,18 +484,52 @@ class MeshChannelTest {
   }
 
   @Test
+  void aServerStreamIsRetriedOnlyWhileNothingWasReceived() {
+    Backend a = grpc.backend("a");
+    Backend b = grpc.backend("b");
+    apply(
+        orders(a, b)
+            .loadBalancer(LbAlgorithm.ROUND_ROBIN)
+            .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent()));
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
+
+    // Failing before any response: retried on the other endpoint, the caller sees one stream.
+    // Round robin sends one of the two calls to a first.
+    a.behavior = Backend.Behavior.FAIL_ONCE;
+    for (int i = 0; i < 2; i++) {
+      List<String> got = new ArrayList<>();
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+          .serverStreamingRpc(req("3"))
+          .forEachRemaining(r -> got.add(r.getResponseMessage()));
+      assertThat(got).hasSize(3);
+    }
+    assertThat(mesh.service("orders").stats().retries()).isEqualTo(1);
+
+    // Failing after a message was received: committed, the failure is the caller's answer.
+    a.behavior = Backend.Behavior.FAIL_MID_STREAM;
+    b.behavior = Backend.Behavior.FAIL_MID_STREAM;
+    Iterator<SimpleResponse> it =
+        stub.withDeadlineAfter(5, TimeUnit.SECONDS).serverStreamingRpc(req("3"));
+    assertThat(it.next().getResponseMessage()).endsWith(":0");
+    assertThatThrownBy(it::next)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(mesh.service("orders").stats().retries()).isEqualTo(1); // no new retry
+  }
+
+  @Test
   void streamsAreGuardedByTheConcurrencyLimitAndReleaseTheirSlot() throws Exception {
     Backend a = grpc.backend("a");
     CountDownLatch gate = new CountDownLatch(1);
     a.streamGate = gate;
     apply(
-        orders(a)
-            .circuitBreaker(
-                io.meshclient.policy.CircuitBreakerPolicy.builder().maxConcurrentRequests(2).build()));
+        orders(a).circuitBreaker(CircuitBreakerPolicy.builder().maxConcurrentRequests(2).build()));
     SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
     List<Iterator<SimpleResponse>> open = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      Iterator<SimpleResponse> it = stub.withDeadlineAfter(20, TimeUnit.SECONDS).serverStreamingRpc(req("2"));
+      Iterator<SimpleResponse> it =
+          stub.withDeadlineAfter(20, TimeUnit.SECONDS).serverStreamingRpc(req("2"));
       it.next(); // in flight, held open by the gate
       open.add(it);
     }
@@ -515,14 +560,14 @@ class MeshChannelTest {
             .loadBalancer(LbAlgorithm.ROUND_ROBIN)
             .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent()));
     ManagedChannel channel = channel();
-    List<Status> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Status> outcomes = Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < 2; i++) { // round robin: one of the two lands on the flaky backend first
-      java.util.concurrent.CompletableFuture<Status> done = new java.util.concurrent.CompletableFuture<>();
-      io.grpc.stub.StreamObserver<SimpleRequest> out =
+      CompletableFuture<Status> done = new CompletableFuture<>();
+      StreamObserver<SimpleRequest> out =
           SimpleServiceGrpc.newStub(channel)
               .withDeadlineAfter(5, TimeUnit.SECONDS)
               .clientStreamingRpc(
-                  new io.grpc.stub.StreamObserver<>() {
+                  new StreamObserver<>() {
                     @Override
                     public void onNext(SimpleResponse value) {}
 
@@ -542,7 +587,9 @@ class MeshChannelTest {
       outcomes.add(done.get(10, TimeUnit.SECONDS));
     }
     // The failed stream had sent its messages: it surfaces, it is not replayed elsewhere.
-    assertThat(outcomes).extracting(Status::getCode).containsExactlyInAnyOrder(Status.Code.OK, Status.Code.UNAVAILABLE);
+    assertThat(outcomes)
+        .extracting(Status::getCode)
+        .containsExactlyInAnyOrder(Status.Code.OK, Status.Code.UNAVAILABLE);
     assertThat(mesh.service("orders").stats().retries()).isZero();
     assertThat(flaky.received.get() + healthy.received.get()).isEqualTo(2);
   }
@@ -569,6 +616,8 @@ class MeshChannelTest {
   void badServiceNamesAreRefusedWithTheExpectedForm() {
     assertThatThrownBy(() -> MeshGrpc.builder(mesh, "orders/v1"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("service: 'orders/v1' (expected: a mesh service name without '/' or spaces, such as 'orders')");
+        .hasMessage(
+            "service: 'orders/v1' (expected: a mesh service name without '/' or spaces, such as"
+                + " 'orders')");
   }
 }

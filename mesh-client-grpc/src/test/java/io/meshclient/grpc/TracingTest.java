@@ -18,8 +18,8 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Scope;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -36,7 +36,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Every attempt is a CLIENT span; the server continues the trace of the attempt that reached it. */
+/**
+ * Every attempt is a CLIENT span; the server continues the trace of the attempt that reached it.
+ */
 class TracingTest {
 
   @RegisterExtension final GrpcResources grpc = new GrpcResources();
@@ -46,7 +48,9 @@ class TracingTest {
   private final OpenTelemetrySdk otel =
       OpenTelemetrySdk.builder()
           .setTracerProvider(
-              SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+              SdkTracerProvider.builder()
+                  .addSpanProcessor(SimpleSpanProcessor.create(spans))
+                  .build())
           .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
           .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
           .build();
@@ -117,7 +121,8 @@ class TracingTest {
         .isEqualTo("grpc");
     assertThat(retried.getAttributes().get(AttributeKey.stringKey("rpc.method")))
         .isEqualTo("grpc.testing.SimpleService/UnaryRpc");
-    assertThat(clients.get(0).getAttributes().get(AttributeKey.stringKey("rpc.response.status_code")))
+    assertThat(
+            clients.get(0).getAttributes().get(AttributeKey.stringKey("rpc.response.status_code")))
         .isEqualTo("UNAVAILABLE");
     assertThat(retried.getAttributes().get(AttributeKey.stringKey("rpc.response.status_code")))
         .isEqualTo("OK");
@@ -151,7 +156,9 @@ class TracingTest {
             () ->
                 spans.getFinishedSpanItems().stream()
                         .anyMatch(
-                            s -> s.getKind() == SpanKind.CLIENT && !s.getParentSpanContext().isValid())
+                            s ->
+                                s.getKind() == SpanKind.CLIENT
+                                    && !s.getParentSpanContext().isValid())
                     && spans.getFinishedSpanItems().stream()
                         .anyMatch(s -> s.getKind() == SpanKind.SERVER));
     List<SpanData> all = spans.getFinishedSpanItems();

@@ -87,7 +87,11 @@ public class GrpcClientBenchmark {
     } else {
       String name = InProcessServerBuilder.generateName();
       server =
-          InProcessServerBuilder.forName(name).directExecutor().addService(new Echo()).build().start();
+          InProcessServerBuilder.forName(name)
+              .directExecutor()
+              .addService(new Echo())
+              .build()
+              .start();
       bareChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
       m.update(policy("in-process:1"));
       meshChannel =

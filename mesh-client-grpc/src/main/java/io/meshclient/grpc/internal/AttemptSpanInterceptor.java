@@ -13,8 +13,8 @@ import io.opentelemetry.api.trace.Span;
 
 /**
  * Adds what only the mesh knows to each attempt's CLIENT span: the logical service, the route, the
- * endpoint and the attempt number. Placed directly below OpenTelemetry's tracing interceptor,
- * whose span is current while the attempt starts. Present only when tracing is configured.
+ * endpoint and the attempt number. Placed directly below OpenTelemetry's tracing interceptor, whose
+ * span is current while the attempt starts. Present only when tracing is configured.
  */
 public final class AttemptSpanInterceptor implements ClientInterceptor {
 

@@ -22,7 +22,9 @@ public interface MeshAttempt {
   /** The key under which the interceptor stores the call's attempt holder. */
   CallOptions.Key<@Nullable MeshAttempt> KEY = CallOptions.Key.create("meshclient.attempt");
 
-  /** The attempt whose stream the current thread is starting, if it travels without {@link #KEY}. */
+  /**
+   * The attempt whose stream the current thread is starting, if it travels without {@link #KEY}.
+   */
   ThreadLocal<@Nullable MeshAttempt> CURRENT = new ThreadLocal<>();
 
   /** Whether {@code headers} are the headers of the stream this attempt is starting. */

@@ -40,14 +40,14 @@ import org.jspecify.annotations.Nullable;
  *       them.
  *   <li><b>One decision, in the engine:</b> which failures count against an endpoint, which are
  *       retryable, idempotency, "a retry must be able to finish before the deadline", backoff with
- *       jitter: all of it is the engine's, identical for HTTP. Built-in retry would duplicate it
- *       in a generated service config and drift.
+ *       jitter: all of it is the engine's, identical for HTTP. Built-in retry would duplicate it in
+ *       a generated service config and drift.
  *   <li><b>Streaming:</b> grpc commits when response headers arrive and replays buffered client
  *       messages. We commit at the same point (nothing received yet is the only safe time), and
- *       replay only what a call of one request message needs: unary and server-streaming calls
- *       keep a reference to their single request. Client- and bidi-streaming calls are not
- *       buffered: they commit when their first message is sent, so they are retried only for
- *       failures before that (a connect failure, a refused stream, a status before any send).
+ *       replay only what a call of one request message needs: unary and server-streaming calls keep
+ *       a reference to their single request. Client- and bidi-streaming calls are not buffered:
+ *       they commit when their first message is sent, so they are retried only for failures before
+ *       that (a connect failure, a refused stream, a status before any send).
  * </ul>
  *
  * The channel is built with grpc's retry disabled, so no request is ever retried twice over.
@@ -56,8 +56,8 @@ import org.jspecify.annotations.Nullable;
  *
  * The application calls {@code start/request/sendMessage/halfClose/cancel} on its thread; attempt
  * callbacks arrive on the call's executor; a backoff ends on the timer thread. State they share is
- * guarded by this object's monitor (uncontended on the common path). Callbacks to the
- * application's listener are never made while holding it, except from within its own calls.
+ * guarded by this object's monitor (uncontended on the common path). Callbacks to the application's
+ * listener are never made while holding it, except from within its own calls.
  */
 final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implements MeshAttempt {
 
@@ -94,8 +94,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
   private final Channel next;
+
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
+
   private final AttemptListener attemptListener = new AttemptListener();
 
   private @Nullable Listener<RespT> listener;
@@ -114,6 +116,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private boolean cancelled;
   private boolean committed;
   private boolean closed;
+
   /** State only some calls need (retries, client streams, compression); made on first use. */
   private @Nullable Rare<ReqT> rare;
 
@@ -121,8 +124,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   private static final class Rare<ReqT> {
     /** The call's options carrying the call for the balancer (see MeshAttempt). */
     @Nullable CallOptions keyed;
+
     /** Client-stream messages sent between attempts, for the next one. */
     @Nullable List<ReqT> unsent;
+
     @Nullable Boolean compression;
     @Nullable ScheduledFuture<?> pendingRetry;
     @Nullable Status lastStatus;
@@ -195,7 +200,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     Status failed;
     synchronized (this) {
       call = c;
-      failed = cancelled ? Status.CANCELLED.withDescription("cancelled before start") : startAttempt();
+      failed =
+          cancelled ? Status.CANCELLED.withDescription("cancelled before start") : startAttempt();
       if (failed != null) {
         finish();
       }
@@ -409,7 +415,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
         retry.cancel(false);
         r.pendingRetry = null;
       }
-      status = Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
+      status =
+          Status.CANCELLED.withDescription(msg == null ? "call cancelled" : msg).withCause(cause);
       finish();
     }
     deliverClose(status, new Metadata());
@@ -507,8 +514,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
 
   /**
    * Starts a retry in the caller's gRPC context (its deadline, cancellation and trace context
-   * follow the attempt onto whichever thread runs it). Returns the status to close with if the
-   * mesh refuses it: the last failure, saying why no retry followed.
+   * follow the attempt onto whichever thread runs it). Returns the status to close with if the mesh
+   * refuses it: the last failure, saying why no retry followed.
    */
   private @Nullable Status retry(Status lastFailure) {
     Context previous = context.attach();

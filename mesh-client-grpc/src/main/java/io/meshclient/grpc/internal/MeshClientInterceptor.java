@@ -29,14 +29,20 @@ public final class MeshClientInterceptor implements ClientInterceptor {
 
   final ServiceHandle handle;
   final ScheduledExecutorService scheduler;
-  /** Headers that per-attempt interceptors inject (trace context): removed before a retry re-sends. */
+
+  /**
+   * Headers that per-attempt interceptors inject (trace context): removed before a retry re-sends.
+   */
   final List<Metadata.Key<String>> perAttemptHeaders;
 
   final MeshCallPool pool;
+
   /** The READY endpoints of this interceptor's channel. */
   final ReadyEndpoints ready;
+
   /** Per-attempt interceptors below read the attempt from the call options. */
   final boolean tracing;
+
   private final ConcurrentHashMap<String, String> paths = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Metadata.Key<String>> keys = new ConcurrentHashMap<>();
 

@@ -42,14 +42,15 @@ final class MeshLoadBalancer extends LoadBalancer {
               .withCause(new MeshPickFailure("no mesh attempt for this pick", null)));
 
   /**
-   * An attempt started on the caller's thread (no options key) whose endpoint was not READY at
-   * the pick after all (it changed meanwhile): it cannot wait, as a deferred pick would not find
-   * it, so it fails over as a connect failure; nothing was sent.
+   * An attempt started on the caller's thread (no options key) whose endpoint was not READY at the
+   * pick after all (it changed meanwhile): it cannot wait, as a deferred pick would not find it, so
+   * it fails over as a connect failure; nothing was sent.
    */
   private static final PickResult NOT_READY_NOW =
       PickResult.withError(
           Status.UNAVAILABLE
-              .withDescription("meshclient: the chosen endpoint stopped being READY before the pick")
+              .withDescription(
+                  "meshclient: the chosen endpoint stopped being READY before the pick")
               .withCause(new MeshPickFailure("endpoint not READY at pick time", null)));
 
   private final Helper helper;
@@ -94,9 +95,10 @@ final class MeshLoadBalancer extends LoadBalancer {
       }
       // Like round_robin: a failed endpoint stays failed (picks fail over) until it is READY
       // again, rather than holding calls while it reconnects.
-      state = s == ConnectivityState.IDLE || s == ConnectivityState.CONNECTING
-          ? (state == ConnectivityState.TRANSIENT_FAILURE ? state : s)
-          : s;
+      state =
+          s == ConnectivityState.IDLE || s == ConnectivityState.CONNECTING
+              ? (state == ConnectivityState.TRANSIENT_FAILURE ? state : s)
+              : s;
       publish();
     }
 

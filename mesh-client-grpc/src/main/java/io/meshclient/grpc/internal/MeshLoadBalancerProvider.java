@@ -5,8 +5,8 @@ import io.grpc.LoadBalancerProvider;
 
 /**
  * The {@code meshclient} load-balancing policy. Stateless: everything a balancer needs about its
- * service arrives with the resolved addresses (each carries its {@link io.meshclient.Endpoint}),
- * so the one provider found through {@code META-INF/services} serves every channel and no test or
+ * service arrives with the resolved addresses (each carries its {@link io.meshclient.Endpoint}), so
+ * the one provider found through {@code META-INF/services} serves every channel and no test or
  * application state can leak through it. Channels opt in with {@code
  * defaultLoadBalancingPolicy("meshclient")}; nothing else uses it.
  */

@@ -27,7 +27,8 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
   public static final String SCHEME = "mesh";
 
   /** The {@link Endpoint} an address stands for; the load balancer keys subchannels by it. */
-  public static final Attributes.Key<Endpoint> ENDPOINT = Attributes.Key.create("meshclient.endpoint");
+  public static final Attributes.Key<Endpoint> ENDPOINT =
+      Attributes.Key.create("meshclient.endpoint");
 
   private final Mesh mesh;
   private final Class<? extends SocketAddress> addressType;
@@ -115,7 +116,9 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
     return List.of(addressType);
   }
 
-  /** Feeds the channel every endpoint list change of one service (on the channel's sync context). */
+  /**
+   * Feeds the channel every endpoint list change of one service (on the channel's sync context).
+   */
   private final class Resolver extends NameResolver {
     private final String service;
     private final SynchronizationContext sync;

@@ -17,7 +17,10 @@ public final class OtelGrpc {
 
   private OtelGrpc() {}
 
-  /** The per-attempt client interceptors, in the order {@code ManagedChannelBuilder.intercept} takes. */
+  /**
+   * The per-attempt client interceptors, in the order {@code ManagedChannelBuilder.intercept}
+   * takes.
+   */
   public static ClientInterceptor[] clientInterceptors(OpenTelemetry openTelemetry) {
     try {
       return new ClientInterceptor[] {

@@ -7,9 +7,9 @@ import java.util.Map;
 
 /**
  * Which endpoints of one channel have a READY connection now: published by the channel's balancer
- * on every picker change, read by its interceptor to decide whether an attempt can be picked on
- * the caller's thread without the per-call {@code CallOptions} (see {@link MeshAttempt#CURRENT}).
- * One per channel, handed to the balancer with the resolved addresses.
+ * on every picker change, read by its interceptor to decide whether an attempt can be picked on the
+ * caller's thread without the per-call {@code CallOptions} (see {@link MeshAttempt#CURRENT}). One
+ * per channel, handed to the balancer with the resolved addresses.
  */
 public final class ReadyEndpoints {
 

@@ -3,7 +3,10 @@ package io.meshclient.grpc.internal;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
-/** The timer for retry backoff when the application gives none: one daemon thread, made on first use. */
+/**
+ * The timer for retry backoff when the application gives none: one daemon thread, made on first
+ * use.
+ */
 public final class Schedulers {
 
   private Schedulers() {}

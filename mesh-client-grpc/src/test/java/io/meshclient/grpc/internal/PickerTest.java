@@ -166,7 +166,9 @@ class PickerTest {
       assertThat(MeshClientCall.isConnectFailure(r.getStatus())).isTrue();
 
       // Another stream's pick on this thread is not this attempt's.
-      assertThat(MeshClientCall.isConnectFailure(picker.pickSubchannel(args(CallOptions.DEFAULT)).getStatus()))
+      assertThat(
+              MeshClientCall.isConnectFailure(
+                  picker.pickSubchannel(args(CallOptions.DEFAULT)).getStatus()))
           .isTrue();
     } finally {
       MeshAttempt.CURRENT.remove();
