@@ -109,6 +109,23 @@ public class MeshClientProperties implements InitializingBean {
                   ? "a directory of policy files, but this is a file"
                   : "an existing directory of policy files, but nothing is there"));
     }
+    Path cache = config.cacheDirectory;
+    if (cache != null) {
+      if (server == null) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.cache-directory",
+                cache.toString(),
+                "set only together with meshclient.config.server-address: it keeps the server's"
+                    + " last policy"));
+      } else if (Files.exists(cache) && !Files.isDirectory(cache)) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.cache-directory",
+                cache.toString(),
+                "a directory (created when missing), but this is a file"));
+      }
+    }
     if (node.service != null && !SERVICE_NAME.matcher(node.service).matches()) {
       problems.add(
           new PropertyProblem(

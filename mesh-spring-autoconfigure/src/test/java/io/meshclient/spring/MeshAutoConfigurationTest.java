@@ -129,6 +129,20 @@ class MeshAutoConfigurationTest {
   }
 
   @Test
+  void cacheDirectoryOnlyWithAServer() {
+    runner
+        .withPropertyValues("meshclient.config.cache-directory=/tmp/mesh-cache")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining(
+                        "meshclient.config.cache-directory: /tmp/mesh-cache (expected: set only"
+                            + " together with meshclient.config.server-address"));
+  }
+
+  @Test
   void identityIsRefusedUntilItExists() {
     runner
         .withPropertyValues(
