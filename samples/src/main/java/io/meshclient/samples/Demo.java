@@ -302,7 +302,7 @@ public final class Demo {
     grpcTotals.requests.incrementAndGet();
     try {
       SimpleServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(2, TimeUnit.SECONDS)
+          .withDeadlineAfter(3, TimeUnit.SECONDS)
           .unaryRpc(SimpleRequest.newBuilder().setRequestMessage("order").build());
     } catch (StatusRuntimeException e) {
       fail(grpcTotals, "gRPC " + e.getStatus());

@@ -105,13 +105,13 @@ public final class PolicyValidator {
 
   private void nonNegative(String path, Duration d) {
     if (d.isNegative()) {
-      add(path, "must not be negative, got " + d + " (expected: 0 for none, or a positive duration)");
+      add(path, "must not be negative, got " + Durations.format(d) + " (expected: 0 for none, or a positive duration)");
     }
   }
 
   private void positive(String path, Duration d) {
     if (d.isNegative() || d.isZero()) {
-      add(path, "must be positive, got " + d);
+      add(path, "must be positive, got " + Durations.format(d));
     }
   }
 
@@ -152,9 +152,9 @@ public final class PolicyValidator {
       add(
           "retry.perTryTimeout",
           "is longer than the whole call's timeout, got "
-              + retry.perTryTimeout()
+              + Durations.format(retry.perTryTimeout())
               + " > "
-              + timeout
+              + Durations.format(timeout)
               + " (expected: at most timeout)");
     }
     Set<String> seen = new HashSet<>();
@@ -172,7 +172,10 @@ public final class PolicyValidator {
     if (retry.backoff().max().compareTo(retry.backoff().base()) < 0) {
       add(
           "retry.backoff.max",
-          "must be at least base, got " + retry.backoff().max() + " < " + retry.backoff().base());
+          "must be at least base, got "
+              + Durations.format(retry.backoff().max())
+              + " < "
+              + Durations.format(retry.backoff().base()));
     }
     double ratio = retry.budget().ratio();
     if (!(ratio >= 0 && ratio <= 1)) {
@@ -185,7 +188,7 @@ public final class PolicyValidator {
     if (window.compareTo(Duration.ofSeconds(1)) < 0
         || window.compareTo(Duration.ofSeconds(60)) > 0
         || window.toNanosPart() != 0) {
-      add("retry.budget.window", "must be whole seconds in [1s, 60s], got " + window);
+      add("retry.budget.window", "must be whole seconds in [1s, 60s], got " + Durations.format(window));
     }
   }
 
@@ -213,9 +216,9 @@ public final class PolicyValidator {
       add(
           "outlierDetection.maxEjectionTime",
           "must be at least baseEjectionTime, got "
-              + od.maxEjectionTime()
+              + Durations.format(od.maxEjectionTime())
               + " < "
-              + od.baseEjectionTime());
+              + Durations.format(od.baseEjectionTime()));
     }
     range("outlierDetection.maxEjectionPercent", od.maxEjectionPercent(), 0, 100);
     range("outlierDetection.panicThresholdPercent", od.panicThresholdPercent(), 0, 100);
