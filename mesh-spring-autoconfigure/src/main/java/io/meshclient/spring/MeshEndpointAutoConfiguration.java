@@ -1,0 +1,24 @@
+package io.meshclient.spring;
+
+import io.meshclient.Mesh;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/** The actuator {@code mesh} endpoint, when actuator is present and the endpoint is exposed. */
+@AutoConfiguration(after = {MeshAutoConfiguration.class, MeshConfigAutoConfiguration.class})
+@ConditionalOnClass(Endpoint.class)
+@ConditionalOnBean(Mesh.class)
+@ConditionalOnAvailableEndpoint(MeshEndpoint.class)
+public final class MeshEndpointAutoConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean
+  public MeshEndpoint meshEndpoint(Mesh mesh, MeshConfigStatus config) {
+    return new MeshEndpoint(mesh, config);
+  }
+}

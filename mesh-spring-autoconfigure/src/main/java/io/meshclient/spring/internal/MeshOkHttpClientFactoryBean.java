@@ -1,0 +1,42 @@
+package io.meshclient.spring.internal;
+
+import io.meshclient.Mesh;
+import io.meshclient.http.MeshHttp;
+import io.opentelemetry.api.OpenTelemetry;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.FactoryBean;
+
+/**
+ * Makes the mesh OkHttp client and releases its threads and connections when the context closes
+ * (OkHttpClient has no close method for Spring to infer).
+ */
+public final class MeshOkHttpClientFactoryBean implements FactoryBean<OkHttpClient>, DisposableBean {
+
+  private final OkHttpClient client;
+
+  public MeshOkHttpClientFactoryBean(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
+    MeshHttp.Builder builder = MeshHttp.builder(mesh);
+    if (openTelemetry != null) {
+      builder.openTelemetry(openTelemetry);
+    }
+    this.client = builder.client();
+  }
+
+  @Override
+  public OkHttpClient getObject() {
+    return client;
+  }
+
+  @Override
+  public Class<?> getObjectType() {
+    return OkHttpClient.class;
+  }
+
+  @Override
+  public void destroy() {
+    client.dispatcher().executorService().shutdown();
+    client.connectionPool().evictAll();
+  }
+}
