@@ -115,4 +115,36 @@ class EngineRegressionTest {
     assertThat(failingFirst).isEqualTo(4);
     assertThat(healthyFirst).isEqualTo(4);
   }
+
+  @Test
+  void onceEveryEndpointWasTriedARetryGoesBackToOneThatAnsweredNotToOneThatCouldNotConnect() {
+    Mesh mesh =
+        mesh(
+            orders(Duration.ZERO).toBuilder()
+                .retry(io.meshclient.policy.RetryPolicy.builder().maxAttempts(4).build())
+                // no ejections: the point is the retry target while both stay in the picker
+                .outlierDetection(
+                    io.meshclient.policy.OutlierDetectionPolicy.builder().consecutiveFailures(0).build())
+                .circuitBreaker(
+                    io.meshclient.policy.CircuitBreakerPolicy.builder().failureRateThreshold(0).build())
+                .build());
+    MeshCall call = mesh.service("orders").newCall();
+    for (int round = 0; round < 20; round++) {
+      assertThat(call.start(TestRequest.get("/"), TestRequest.READER)).isTrue();
+      String dead = "10.0.0.1:80";
+      for (int n = 0; n < 4; n++) {
+        int a = call.startAttempt();
+        String address = call.endpoint(a).address();
+        if (n >= 2) {
+          assertThat(address).as("attempt %d of round %d", n + 1, round).isNotEqualTo(dead);
+        }
+        RetryDecision d =
+            address.equals(dead) ? call.onFailure(a, Outcome.CONNECT_FAILURE) : call.onResponse(a, 503);
+        if (!d.isRetry()) {
+          break;
+        }
+      }
+      call.finish();
+    }
+  }
 }

@@ -59,6 +59,7 @@ public final class Demo {
   private final List<String> failureSamples = new CopyOnWriteArrayList<>();
   private final Counter httpTotals = new Counter();
   private final Counter grpcTotals = new Counter();
+  private final DemoTraces traces = new DemoTraces();
   private ConfigServer server;
   private LiveView view;
 
@@ -138,8 +139,8 @@ public final class Demo {
     awaitEndpoints(mesh, HTTP_SERVICE, 3);
     awaitEndpoints(mesh, GRPC_SERVICE, 3);
 
-    OkHttpClient http = MeshHttp.client(mesh);
-    ManagedChannel channel = MeshGrpc.channel(mesh, GRPC_SERVICE);
+    OkHttpClient http = MeshHttp.builder(mesh).openTelemetry(traces.sdk()).client();
+    ManagedChannel channel = MeshGrpc.builder(mesh, GRPC_SERVICE).openTelemetry(traces.sdk()).build();
     view = new LiveView(out, terminal, mesh, instances, List.of(HTTP_SERVICE, GRPC_SERVICE));
     view.event("3 instances registered; client subscribed to " + HTTP_SERVICE + " and " + GRPC_SERVICE);
 
@@ -346,6 +347,7 @@ public final class Demo {
     }
     out.println("policy versions applied by the client: " + String.join(" → ", versionsApplied));
     out.println("updates the client refused (NACKed): " + (rejections.isEmpty() ? "none" : rejections));
+    traces.print(out);
     failureSamples.forEach(f -> out.println("  failure: " + f));
     out.println(failures == 0 ? "OK: no request failed" : "FAILED: the caller saw failures");
     return failures == 0 ? 0 : 1;

@@ -32,6 +32,8 @@ public final class CallState implements MeshCall {
   private long hash;
   private boolean hasHash;
   private int concurrencyStripe = -1;
+  /** Bit {@code a} set when attempt {@code a} could not connect. */
+  private int connectFailedMask;
   private boolean committed;
   private boolean started;
   private int attempts;
@@ -110,6 +112,7 @@ public final class CallState implements MeshCall {
     hash = 0;
     hasHash = false;
     concurrencyStripe = -1;
+    connectFailedMask = 0;
     committed = false;
     started = false;
     attempts = 0;
@@ -160,6 +163,15 @@ public final class CallState implements MeshCall {
     EndpointState chosen = null;
     for (int tries = 0; tries <= s.endpoints.length; tries++) {
       EndpointState e = p.pick(hash, hasHash, now, runtime.random, avoid, avoidCount);
+      if (e != null && connectFailedMask != 0 && connectFailedHere(e)) {
+        // Every endpoint was tried: go back to one that answered rather than one that could not
+        // even be connected to in this call (rare path: allocates a small array).
+        EndpointState[] dead = connectFailed();
+        EndpointState other = p.pick(hash, hasHash, now, runtime.random, dead, dead.length);
+        if (other != null) {
+          e = other;
+        }
+      }
       if (e == null) {
         reject(Rejection.NO_ENDPOINTS);
         return -1;
@@ -194,6 +206,26 @@ public final class CallState implements MeshCall {
       attemptStarts[id] = now;
     }
     return id;
+  }
+
+  private boolean connectFailedHere(EndpointState e) {
+    for (int a = 0; a < attempts; a++) {
+      if ((connectFailedMask & (1 << a)) != 0 && state(a) == e) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private EndpointState[] connectFailed() {
+    EndpointState[] out = new EndpointState[Integer.bitCount(connectFailedMask)];
+    int i = 0;
+    for (int a = 0; a < attempts; a++) {
+      if ((connectFailedMask & (1 << a)) != 0) {
+        out[i++] = state(a);
+      }
+    }
+    return out;
   }
 
   private void ensureAttemptArrays() {
@@ -332,6 +364,7 @@ public final class CallState implements MeshCall {
       case CONNECT_FAILURE -> {
         retryable = s.retryOn.connectFailure;
         safe = true;
+        connectFailedMask |= 1 << attempt;
       }
       case REFUSED_STREAM -> {
         retryable = s.retryOn.refusedStream;

@@ -554,6 +554,13 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
         // Not cancelled here: the server or the connection reset the stream.
         return c.onFailure(
             a, cancelled || context.isCancelled() ? Outcome.CANCELLED : Outcome.RESET);
+      case INTERNAL:
+        if (isStreamReset(status)) {
+          // The peer reset the stream (a server shutting down sends RST_STREAM INTERNAL_ERROR):
+          // a transport reset, retryable like one when the request is idempotent.
+          return c.onFailure(a, Outcome.RESET);
+        }
+        return c.onGrpcStatus(a, Status.Code.INTERNAL.value());
       case DEADLINE_EXCEEDED:
         return perTryDeadline
             ? c.onFailure(a, Outcome.TIMEOUT)
@@ -571,6 +578,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       }
     }
     return false;
+  }
+
+  /** An HTTP/2 RST_STREAM from the peer: grpc-java's Netty transport reports it by this text. */
+  static boolean isStreamReset(Status status) {
+    String d = status.getDescription();
+    return d != null && d.startsWith("RST_STREAM closed stream");
   }
 
   /** HTTP/2 RST_STREAM(REFUSED_STREAM): grpc-java reports it as UNAVAILABLE naming the code. */

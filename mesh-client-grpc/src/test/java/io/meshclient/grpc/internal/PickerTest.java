@@ -202,5 +202,12 @@ class PickerTest {
                 Status.UNAVAILABLE.withDescription(
                     "RST_STREAM closed stream. HTTP/2 error code: REFUSED_STREAM")))
         .isTrue();
+    // a server shutting down resets its streams: INTERNAL from RST_STREAM is a reset, not an answer
+    assertThat(
+            MeshClientCall.isStreamReset(
+                Status.INTERNAL.withDescription(
+                    "RST_STREAM closed stream. HTTP/2 error code: INTERNAL_ERROR")))
+        .isTrue();
+    assertThat(MeshClientCall.isStreamReset(Status.INTERNAL.withDescription("server bug"))).isFalse();
   }
 }
