@@ -12,6 +12,7 @@ import java.util.Objects;
 import javax.net.SocketFactory;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +44,20 @@ public final class MeshHttp {
     PASS_THROUGH,
     /** Fail it with {@link MeshHttpRejectedException} ({@code UNKNOWN_SERVICE}): mesh-only clients. */
     REFUSE
+  }
+
+  /**
+   * Marks a request as safe to re-send after it may have reached the server (for example a POST
+   * that the service de-duplicates), as an {@code idempotency-key} header or an idempotent route
+   * would. The mark is an OkHttp tag: nothing is sent on the wire.
+   */
+  public static Request.Builder idempotent(Request.Builder request) {
+    return request.tag(Idempotent.class, Idempotent.INSTANCE);
+  }
+
+  /** The tag {@link #idempotent} puts on a request. */
+  public enum Idempotent {
+    INSTANCE
   }
 
   /** A new {@link OkHttpClient} whose requests to mesh services go through the mesh. */

@@ -208,6 +208,22 @@ class FaultsTest {
   }
 
   @Test
+  void postMarkedIdempotentIsRetried() throws Exception {
+    fleet.get(0).stubFor(post(anyUrl()).willReturn(serviceUnavailable()));
+    OkHttpClient c = client(retry().build());
+    for (int i = 0; i < 4; i++) {
+      Request.Builder b =
+          new Request.Builder()
+              .url("http://orders/orders")
+              .post(RequestBody.create("{}", MediaType.get("application/json")));
+      try (Response r = c.newCall(MeshHttp.idempotent(b).build()).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+    assertThat(fleet.get(1).findAll(postRequestedFor(anyUrl()))).hasSize(4);
+  }
+
+  @Test
   void postWithIdempotencyKeyIsRetried() throws Exception {
     fleet.get(0).stubFor(post(anyUrl()).willReturn(serviceUnavailable()));
     OkHttpClient c = client(retry().build());

@@ -15,9 +15,8 @@ import java.lang.annotation.Target;
  * {@code retryOn}, the budget); this only states a fact about the method, like gRPC's {@code
  * idempotency_level}. A route marked {@code idempotent} in the policy applies as well.
  *
- * <p><b>Not effective yet:</b> the request is marked (attribute {@link
- * OkHttpRequestFactory#IDEMPOTENT_ATTRIBUTE}), but the OkHttp adapter has no marker to read yet.
- * Until it does, mark the route {@code idempotent} in the policy.
+ * <p>The request factory marks such requests with {@code MeshHttp.idempotent}, which the OkHttp
+ * adapter reads when it considers a retry.
  */
 @Target({ElementType.METHOD, ElementType.TYPE})
 @Retention(RetentionPolicy.RUNTIME)

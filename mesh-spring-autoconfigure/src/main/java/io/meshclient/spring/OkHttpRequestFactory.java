@@ -127,7 +127,7 @@ public final class OkHttpRequestFactory implements ClientHttpRequestFactory {
   }
 
   private static void markIdempotent(Request.Builder request) {
-    // Filled in when the OkHttp adapter says how it learns idempotency.
+    io.meshclient.http.MeshHttp.idempotent(request);
   }
 
   private static final class StreamingBody extends RequestBody {

@@ -1,6 +1,7 @@
 package io.meshclient.http.internal;
 
 import io.meshclient.RequestReader;
+import io.meshclient.http.MeshHttp;
 import okhttp3.Request;
 import org.jspecify.annotations.Nullable;
 
@@ -25,5 +26,11 @@ enum OkHttpRequestReader implements RequestReader<Request> {
   @Override
   public @Nullable String header(Request request, String lowerCaseName) {
     return request.header(lowerCaseName); // case-insensitive scan, no allocation
+  }
+
+  /** Read only when a retry is considered: requests marked with {@link MeshHttp#idempotent}. */
+  @Override
+  public boolean idempotent(Request request) {
+    return request.tag(MeshHttp.Idempotent.class) != null;
   }
 }
