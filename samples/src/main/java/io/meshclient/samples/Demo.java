@@ -277,9 +277,18 @@ public final class Demo {
   }
 
   private Thread caller(String name, AtomicBoolean running, Runnable call) {
+    io.opentelemetry.api.trace.Tracer tracer = traces.sdk().getTracer("meshclient-demo");
     Thread t = new Thread(() -> {
       while (running.get()) {
-        call.run();
+        // The application's own span: every attempt of the call becomes its child, one trace.
+        io.opentelemetry.api.trace.Span span = tracer.spanBuilder(name).startSpan();
+        io.opentelemetry.context.Scope scope = span.makeCurrent();
+        try {
+          call.run();
+        } finally {
+          scope.close();
+          span.end();
+        }
         try {
           Thread.sleep(5); // pace the load: about 200 calls per second per thread
         } catch (InterruptedException e) {
