@@ -23,6 +23,33 @@ abstract class Picker {
     return false;
   }
 
+  /**
+   * Two distinct endpoints at random, the better one wins (Mitzenmacher; Finagle's {@code
+   * P2CPick}): subclasses say what "better" means.
+   */
+  abstract static class PowerOfTwoChoices extends Picker {
+    PowerOfTwoChoices(EndpointState[] endpoints) {
+      super(endpoints);
+    }
+
+    /** Whether {@code candidate} should win over {@code incumbent}. */
+    abstract boolean better(EndpointState candidate, EndpointState incumbent, long nowNanos);
+
+    @Override
+    final int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
+      int n = endpoints.length;
+      if (n == 1) {
+        return 0;
+      }
+      int a = random.nextInt(n);
+      int b = random.nextInt(n - 1);
+      if (b >= a) {
+        b++;
+      }
+      return better(endpoints[b], endpoints[a], nowNanos) ? b : a;
+    }
+  }
+
   /** Each in turn (grpc-java: {@code getAndIncrement() & Integer.MAX_VALUE}). */
   static final class RoundRobin extends Picker {
     private final PaddedCounter counter;
@@ -120,23 +147,14 @@ abstract class Picker {
   }
 
   /** Power of two choices: two distinct endpoints at random, the one with fewer in flight wins. */
-  static final class LeastRequest extends Picker {
+  static final class LeastRequest extends PowerOfTwoChoices {
     LeastRequest(EndpointState[] endpoints) {
       super(endpoints);
     }
 
     @Override
-    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
-      int n = endpoints.length;
-      if (n == 1) {
-        return 0;
-      }
-      int a = random.nextInt(n);
-      int b = random.nextInt(n - 1);
-      if (b >= a) {
-        b++;
-      }
-      return endpoints[b].inFlight() < endpoints[a].inFlight() ? b : a;
+    boolean better(EndpointState candidate, EndpointState incumbent, long nowNanos) {
+      return candidate.inFlight() < incumbent.inFlight();
     }
   }
 
@@ -145,7 +163,7 @@ abstract class Picker {
    * P2CPeakEwma} and Linkerd: slow endpoints lose most pairings at once, and recover as their
    * latency estimate decays while unused.
    */
-  static final class P2cPeakEwma extends Picker {
+  static final class P2cPeakEwma extends PowerOfTwoChoices {
     private final double tauNanos;
 
     P2cPeakEwma(EndpointState[] endpoints, double tauNanos) {
@@ -154,17 +172,8 @@ abstract class Picker {
     }
 
     @Override
-    int pick(long hash, boolean hasHash, long nowNanos, RandomSource random) {
-      int n = endpoints.length;
-      if (n == 1) {
-        return 0;
-      }
-      int a = random.nextInt(n);
-      int b = random.nextInt(n - 1);
-      if (b >= a) {
-        b++;
-      }
-      return endpoints[b].cost(nowNanos, tauNanos) < endpoints[a].cost(nowNanos, tauNanos) ? b : a;
+    boolean better(EndpointState candidate, EndpointState incumbent, long nowNanos) {
+      return candidate.cost(nowNanos, tauNanos) < incumbent.cost(nowNanos, tauNanos);
     }
   }
 
