@@ -6,14 +6,9 @@ import io.meshclient.Mesh;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.MeshPolicy;
 import io.meshclient.policy.ServicePolicy;
+import io.meshclient.http.testing.RawHttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -31,7 +26,7 @@ class AllocationTest {
 
   @Test
   void meshAddsAtMostAFewHundredBytesPerRequest() throws Exception {
-    try (RawServer server = new RawServer()) {
+    try (RawHttpServer server = new RawHttpServer()) {
       Mesh mesh =
           Mesh.create(
               MeshPolicy.builder()
@@ -71,65 +66,5 @@ class AllocationTest {
       }
     }
     return (THREADS.getThreadAllocatedBytes(tid) - before) / calls;
-  }
-
-  /** Answers every request on a connection with a fixed 200 "ok", allocating nothing per request. */
-  static final class RawServer implements AutoCloseable {
-    private static final byte[] RESPONSE =
-        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
-    private final ServerSocket listener;
-
-    RawServer() throws IOException {
-      listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread t = new Thread(this::accept, "raw-accept");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    int port() {
-      return listener.getLocalPort();
-    }
-
-    private void accept() {
-      while (!listener.isClosed()) {
-        try {
-          Socket s = listener.accept();
-          s.setTcpNoDelay(true);
-          Thread t = new Thread(() -> serve(s), "raw-conn");
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException closed) {
-          return;
-        }
-      }
-    }
-
-    private static void serve(Socket s) {
-      byte[] buf = new byte[8192];
-      int matched = 0;
-      try (s;
-          InputStream in = s.getInputStream();
-          OutputStream out = s.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          for (int i = 0; i < n; i++) {
-            byte b = buf[i];
-            matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : (b == '\r' ? 1 : 0);
-            if (matched == 4) {
-              out.write(RESPONSE);
-              out.flush();
-              matched = 0;
-            }
-          }
-        }
-      } catch (IOException e) {
-        // client gone
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      listener.close();
-    }
   }
 }

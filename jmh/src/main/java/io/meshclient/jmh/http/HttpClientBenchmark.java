@@ -5,13 +5,8 @@ import io.meshclient.http.MeshHttp;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.MeshPolicy;
 import io.meshclient.policy.ServicePolicy;
+import io.meshclient.http.testing.RawHttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -48,7 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class HttpClientBenchmark {
 
-  private LoopbackServer server;
+  private RawHttpServer server;
   private OkHttpClient bare;
   private OkHttpClient meshed;
   private Request bareRequest;
@@ -59,7 +54,7 @@ public class HttpClientBenchmark {
 
   @Setup
   public void setUp() throws IOException {
-    server = new LoopbackServer();
+    server = new RawHttpServer();
     endpointHost = "127.0.0.1";
     endpointPort = server.port();
 
@@ -110,72 +105,5 @@ public class HttpClientBenchmark {
   public long rewrittenUrl() throws IOException {
     HttpUrl url = logicalRequest.url().newBuilder().host(endpointHost).port(endpointPort).build();
     return drain(bare, logicalRequest.newBuilder().url(url).build());
-  }
-
-  /** Answers every request on a connection with a fixed 200 "ok"; one thread per connection. */
-  static final class LoopbackServer implements AutoCloseable {
-    private static final byte[] RESPONSE =
-        ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
-            .getBytes(StandardCharsets.US_ASCII);
-
-    private final ServerSocket listener;
-
-    LoopbackServer() throws IOException {
-      listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread acceptor = new Thread(this::accept, "loopback-accept");
-      acceptor.setDaemon(true);
-      acceptor.start();
-    }
-
-    int port() {
-      return listener.getLocalPort();
-    }
-
-    private void accept() {
-      while (!listener.isClosed()) {
-        try {
-          Socket s = listener.accept();
-          s.setTcpNoDelay(true);
-          Thread t = new Thread(() -> serve(s), "loopback-conn");
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException closed) {
-          return;
-        }
-      }
-    }
-
-    /** Requests are GETs without a body: each ends at the first CRLF CRLF. */
-    private static void serve(Socket s) {
-      byte[] buf = new byte[8192];
-      int matched = 0; // how much of "\r\n\r\n" the bytes so far end with
-      try (s;
-          InputStream in = s.getInputStream();
-          OutputStream out = s.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          for (int i = 0; i < n; i++) {
-            byte b = buf[i];
-            if (b == (matched % 2 == 0 ? '\r' : '\n')) {
-              matched++;
-            } else {
-              matched = b == '\r' ? 1 : 0;
-            }
-            if (matched == 4) {
-              out.write(RESPONSE);
-              out.flush();
-              matched = 0;
-            }
-          }
-        }
-      } catch (IOException e) {
-        // the client closed the connection
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      listener.close();
-    }
   }
 }
