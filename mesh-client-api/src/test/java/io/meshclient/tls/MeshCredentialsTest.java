@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshclient.policy.TlsMode;
+import io.meshclient.testing.TestCa;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.meshclient.tls;
+package io.meshclient.testing;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import io.meshclient.tls.WorkloadIdentity;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -21,13 +22,16 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A test CA issuing real ECDSA P-256 SVIDs (BouncyCastle, test scope only). */
-final class TestCa {
+/**
+ * A test CA issuing real ECDSA P-256 SVIDs (BouncyCastle, test scope only). Shared with the
+ * adapters' tests through this module's test-jar.
+ */
+public final class TestCa {
   private static final AtomicLong SERIALS = new AtomicLong(1000);
-  final KeyPair keys;
-  final X509Certificate certificate;
+  public final KeyPair keys;
+  public final X509Certificate certificate;
 
-  TestCa(String name) throws Exception {
+  public TestCa(String name) throws Exception {
     keys = ecKeys();
     X500Name subject = new X500Name("CN=" + name);
     Instant now = Instant.now();
@@ -39,17 +43,17 @@ final class TestCa {
     certificate = sign(b, keys);
   }
 
-  static KeyPair ecKeys() throws Exception {
+  public static KeyPair ecKeys() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     return g.generateKeyPair();
   }
 
-  WorkloadIdentity issue(String spiffeId) throws Exception {
+  public WorkloadIdentity issue(String spiffeId) throws Exception {
     return issue(spiffeId, Instant.now().minusSeconds(60), Instant.now().plus(Duration.ofHours(1)));
   }
 
-  WorkloadIdentity issue(String spiffeId, Instant notBefore, Instant notAfter) throws Exception {
+  public WorkloadIdentity issue(String spiffeId, Instant notBefore, Instant notAfter) throws Exception {
     KeyPair workload = ecKeys();
     X509v3CertificateBuilder b =
         new JcaX509v3CertificateBuilder(new X500Name(certificate.getSubjectX500Principal().getName()),
