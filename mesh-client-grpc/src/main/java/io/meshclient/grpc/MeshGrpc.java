@@ -2,19 +2,28 @@ package io.meshclient.grpc;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.NameResolverRegistry;
 import io.grpc.ServerInterceptor;
+import io.grpc.TlsChannelCredentials;
 import io.meshclient.Endpoint;
 import io.meshclient.Mesh;
-import io.meshclient.grpc.internal.MeshClientInterceptor;
+import io.meshclient.ServiceHandle;
+import io.meshclient.grpc.internal.FreshHandshakes;
+import io.meshclient.grpc.internal.MeshCallChannel;
 import io.meshclient.grpc.internal.MeshLoadBalancerProvider;
+import io.meshclient.grpc.internal.MeshManagedChannel;
 import io.meshclient.grpc.internal.MeshNameResolverProvider;
 import io.meshclient.grpc.internal.OtelGrpc;
 import io.meshclient.grpc.internal.Schedulers;
+import io.meshclient.grpc.internal.Transport;
+import io.meshclient.grpc.internal.Transports;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.PeerPolicy;
 import io.opentelemetry.api.OpenTelemetry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -39,12 +48,21 @@ import org.jspecify.annotations.Nullable;
  * routed, balanced, admitted, recorded and retried by the engine under the service's policy, with
  * grpc-java's own retry disabled. The caller's deadline bounds all attempts. The application shuts
  * the channel down as any other.
+ *
+ * <p>Mutual TLS follows the service's live {@code tls} policy when the channel is built with
+ * {@link Builder#credentials(MeshCredentials)}: each call is made plaintext (DISABLE) or with
+ * mutual TLS (PERMISSIVE, STRICT), the server checked against the trust bundle and the identities
+ * the policy allows.
  */
 public final class MeshGrpc {
 
   private MeshGrpc() {}
 
-  /** A plaintext channel to {@code service} over the default transport (Netty), default options. */
+  /**
+   * A channel to {@code service} over the default transport (Netty), default options, without a
+   * mesh identity: plaintext, and calls to a service whose policy is {@code tls: STRICT} fail with
+   * {@code FAILED_PRECONDITION}.
+   */
   public static ManagedChannel channel(Mesh mesh, String service) {
     return builder(mesh, service).build();
   }
@@ -70,6 +88,8 @@ public final class MeshGrpc {
     private final Mesh mesh;
     private final String service;
     private ChannelCredentials credentials = InsecureChannelCredentials.create();
+    private boolean applicationCredentials;
+    private @Nullable MeshCredentials meshCredentials;
     private @Nullable Executor executor;
     private @Nullable ScheduledExecutorService scheduler;
     private @Nullable OpenTelemetry openTelemetry;
@@ -95,11 +115,32 @@ public final class MeshGrpc {
     }
 
     /**
-     * The channel credentials (default plaintext). This is where mutual TLS with the workload's
-     * mesh identity plugs in.
+     * Mutual TLS with the workload's mesh identity, as the service's policy asks at each call:
+     * {@code tls: DISABLE} calls are plaintext; PERMISSIVE and STRICT calls use mutual TLS,
+     * presenting {@code credentials}' current identity and checking the server's certificate
+     * against its trust bundle and its SPIFFE ID against the policy's {@code identities} (STRICT
+     * refuses others, PERMISSIVE reports them). Rotation ({@link MeshCredentials#update}, {@link
+     * MeshCredentials#updateTrust}) applies to every new connection without rebuilding the channel.
+     * A PERMISSIVE call does not fall back to plaintext: the server must accept TLS. Replaces
+     * {@link #credentials(ChannelCredentials)}.
+     */
+    public Builder credentials(MeshCredentials credentials) {
+      this.meshCredentials = Objects.requireNonNull(credentials, "credentials");
+      this.credentials = InsecureChannelCredentials.create();
+      this.applicationCredentials = false;
+      return this;
+    }
+
+    /**
+     * The application's own channel credentials (its own TLS), used for every call whatever the
+     * policy's {@code tls} mode: the mesh then leaves transport security to the application.
+     * Replaces {@link #credentials(MeshCredentials)}. Default: plaintext, with mutual TLS refused
+     * by STRICT services (see {@link MeshGrpc#channel}).
      */
     public Builder credentials(ChannelCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
+      this.applicationCredentials = true;
+      this.meshCredentials = null;
       return this;
     }
 
@@ -172,46 +213,97 @@ public final class MeshGrpc {
 
     /** Builds the channel. Its lifecycle is the caller's: shut it down when done. */
     public ManagedChannel build() {
-      String target = MeshNameResolverProvider.target(service);
-      MeshNameResolverProvider resolver =
-          new MeshNameResolverProvider(mesh, addressType, addresses);
-      ManagedChannelBuilder<?> b = newChannelBuilder(target, resolver);
-      if (configurer != null) {
-        configurer.accept(b);
+      if (meshCredentials != null && transport != null) {
+        throw new IllegalStateException(
+            "credentials(MeshCredentials) with a custom transport(..) for service '"
+                + service
+                + "' (expected: the default Netty transport, which carries mutual TLS; a custom"
+                + " transport builder takes no channel credentials)");
       }
-      b.defaultLoadBalancingPolicy(MeshLoadBalancerProvider.POLICY_NAME);
-      b.disableRetry(); // the mesh retries; see MeshClientCall
-      if (executor != null) {
-        b.executor(executor);
-      }
-      // Interceptor order, innermost first (grpc runs the last added first):
-      //   attempt attributes < OpenTelemetry tracing < mesh retries < application interceptors.
+      ServiceHandle handle = mesh.service(service);
+      List<String> perAttemptHeaders =
+          openTelemetry == null
+              ? List.of()
+              : List.copyOf(openTelemetry.getPropagators().getTextMapPropagator().fields());
+      Transports transports =
+          new Transports(
+              handle,
+              realChannels(),
+              credentials,
+              meshCredentials == null ? null : mtls(meshCredentials, handle),
+              applicationCredentials);
+      // Interceptor order, innermost first:
+      //   [real channel: attempt attributes < OpenTelemetry tracing] < mesh retries < application.
       // Tracing must be below the mesh so that each attempt is its own CLIENT span with its own
       // injected trace context; the attributes interceptor must be below tracing so that the
-      // attempt's span is current when it runs.
-      List<String> perAttemptHeaders = List.of();
-      if (openTelemetry != null) {
-        b.intercept(OtelGrpc.clientInterceptors(openTelemetry));
-        perAttemptHeaders =
-            List.copyOf(openTelemetry.getPropagators().getTextMapPropagator().fields());
-      }
-      b.intercept(
-          new MeshClientInterceptor(
-              mesh.service(service),
+      // attempt's span is current when it runs. The application's interceptors sit above the
+      // choice of plaintext or mTLS, so they see every logical call once.
+      MeshCallChannel calls =
+          new MeshCallChannel(
+              handle,
               scheduler != null ? scheduler : Schedulers.shared(),
-              resolver.ready(),
+              transports,
               openTelemetry != null,
-              perAttemptHeaders));
-      if (!interceptors.isEmpty()) {
-        b.intercept(interceptors);
-      }
-      return b.build();
+              perAttemptHeaders);
+      return new MeshManagedChannel(
+          service, ClientInterceptors.intercept(calls, List.copyOf(interceptors)), transports);
+    }
+
+    /**
+     * Mutual TLS from the mesh identity. grpc's Netty transport asks the TLS engine for host name
+     * verification ("HTTPS" endpoint identification) against the channel's authority, the service
+     * name. A JDK or OpenSSL engine leaves that check to an {@code X509ExtendedTrustManager} when
+     * the application supplies one, and the mesh's trust manager is one: it checks the SPIFFE ID
+     * against the policy instead, the only name an SVID carries. This is grpc's supported route
+     * (a custom trust manager in {@link TlsChannelCredentials}); no authority override or
+     * host-name-verifier hook is needed.
+     */
+    private static ChannelCredentials mtls(MeshCredentials credentials, ServiceHandle handle) {
+      return TlsChannelCredentials.newBuilder()
+          .keyManager(credentials.keyManager())
+          .trustManager(FreshHandshakes.of(credentials.trustManager(PeerPolicy.of(handle))))
+          .build();
+    }
+
+    /**
+     * How a real channel below the mesh channel is made (built on first use, with this builder's
+     * options as they are now).
+     */
+    private Function<ChannelCredentials, Transport> realChannels() {
+      String target = MeshNameResolverProvider.target(service);
+      Mesh mesh = this.mesh;
+      Class<? extends SocketAddress> addressType = this.addressType;
+      Function<Endpoint, ? extends SocketAddress> addresses = this.addresses;
+      Function<String, ManagedChannelBuilder<?>> transport = this.transport;
+      Consumer<ManagedChannelBuilder<?>> configurer = this.configurer;
+      Executor executor = this.executor;
+      OpenTelemetry openTelemetry = this.openTelemetry;
+      return creds -> {
+        MeshNameResolverProvider resolver =
+            new MeshNameResolverProvider(mesh, addressType, addresses);
+        ManagedChannelBuilder<?> b = newChannelBuilder(transport, target, creds, resolver);
+        if (configurer != null) {
+          configurer.accept(b);
+        }
+        b.defaultLoadBalancingPolicy(MeshLoadBalancerProvider.POLICY_NAME);
+        b.disableRetry(); // the mesh retries; see MeshClientCall
+        if (executor != null) {
+          b.executor(executor);
+        }
+        if (openTelemetry != null) {
+          b.intercept(OtelGrpc.clientInterceptors(openTelemetry));
+        }
+        return new Transport(b.build(), resolver.ready());
+      };
     }
 
     /** Gives the channel builder this channel's resolver, in a registry of its own. */
     @SuppressWarnings("deprecation") // the only way to give a custom transport builder a resolver
-    private ManagedChannelBuilder<?> newChannelBuilder(
-        String target, MeshNameResolverProvider resolver) {
+    private static ManagedChannelBuilder<?> newChannelBuilder(
+        @Nullable Function<String, ManagedChannelBuilder<?>> transport,
+        String target,
+        ChannelCredentials credentials,
+        MeshNameResolverProvider resolver) {
       if (transport == null) {
         NameResolverRegistry resolvers = new NameResolverRegistry();
         resolvers.register(resolver);

@@ -1,6 +1,8 @@
 package io.meshclient.grpc;
 
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
@@ -10,15 +12,19 @@ import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.meshclient.policy.EndpointSpec;
+import io.meshclient.tls.SpiffeId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A real gRPC server on loopback (Netty, port 0) implementing grpc-java's {@code SimpleService}
@@ -41,6 +47,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
   final String name;
   final Map<String, String> labels;
   private final List<ServerInterceptor> interceptors;
+  private final ServerCredentials credentials;
+  private final Consumer<NettyServerBuilder> options;
   private volatile Server server;
   private int port;
   volatile Behavior behavior = Behavior.OK;
@@ -52,10 +60,25 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
   final AtomicInteger received = new AtomicInteger();
   private final ConcurrentLinkedQueue<StreamObserver<?>> hanging = new ConcurrentLinkedQueue<>();
 
+  /** The callers' SPIFFE IDs, as {@link MeshGrpcServer#callerIdentity()} saw them ("none"). */
+  final Set<String> callers = ConcurrentHashMap.newKeySet();
+
   Backend(String name, Map<String, String> labels, List<ServerInterceptor> interceptors) {
+    this(name, labels, interceptors, InsecureServerCredentials.create(), b -> {});
+  }
+
+  /** A backend with these server credentials (TLS) and further server options. */
+  Backend(
+      String name,
+      Map<String, String> labels,
+      List<ServerInterceptor> interceptors,
+      ServerCredentials credentials,
+      Consumer<NettyServerBuilder> options) {
     this.name = name;
     this.labels = labels;
     this.interceptors = interceptors;
+    this.credentials = credentials;
+    this.options = options;
   }
 
   Backend start() {
@@ -72,10 +95,11 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
 
   private Server bind(int p) {
     try {
-      return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", p))
-          .addService(ServerInterceptors.intercept(this, interceptors))
-          .build()
-          .start();
+      NettyServerBuilder b =
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", p), credentials)
+              .addService(ServerInterceptors.intercept(this, interceptors));
+      options.accept(b);
+      return b.build().start();
     } catch (IOException e) {
       throw new UncheckedIOException("starting backend " + name + " on port " + p, e);
     }
@@ -171,6 +195,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
       return;
     }
     served.incrementAndGet();
+    SpiffeId caller = MeshGrpcServer.callerIdentity();
+    callers.add(caller == null ? "none" : caller.toString());
     out.onNext(reply(request.getRequestMessage()));
     out.onCompleted();
   }

@@ -1,11 +1,14 @@
 package io.meshclient.grpc;
 
 import io.grpc.ManagedChannel;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -20,6 +23,19 @@ final class GrpcResources implements AfterEachCallback {
 
   Backend backend(String name, Map<String, String> labels, ServerInterceptor... interceptors) {
     Backend b = new Backend(name, labels, List.of(interceptors)).start();
+    synchronized (this) {
+      backends.add(b);
+    }
+    return b;
+  }
+
+  /** A backend with server credentials (TLS) and further options, such as maxConnectionAge. */
+  Backend backend(
+      String name,
+      ServerCredentials credentials,
+      Consumer<NettyServerBuilder> options,
+      ServerInterceptor... interceptors) {
+    Backend b = new Backend(name, Map.of(), List.of(interceptors), credentials, options).start();
     synchronized (this) {
       backends.add(b);
     }

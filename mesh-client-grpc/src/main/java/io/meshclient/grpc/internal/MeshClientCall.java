@@ -2,7 +2,6 @@ package io.meshclient.grpc.internal;
 
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
-import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -14,6 +13,7 @@ import io.meshclient.MeshCall;
 import io.meshclient.Outcome;
 import io.meshclient.RequestReader;
 import io.meshclient.RetryDecision;
+import io.meshclient.policy.TlsMode;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,10 +90,12 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
         }
       };
 
-  private final MeshClientInterceptor owner;
+  private final MeshCallChannel owner;
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
-  private final Channel next;
+
+  /** The real channel (plaintext or mTLS) the call's policy chose; set at start. */
+  private @Nullable Transport transport;
 
   /** The client sends one message: keep it to re-send on a retry. */
   private final boolean replayable;
@@ -143,14 +145,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
   }
 
   MeshClientCall(
-      MeshClientInterceptor owner,
-      MethodDescriptor<ReqT, RespT> method,
-      CallOptions callOptions,
-      Channel next) {
+      MeshCallChannel owner, MethodDescriptor<ReqT, RespT> method, CallOptions callOptions) {
     this.owner = owner;
     this.method = method;
     this.options = callOptions;
-    this.next = next;
     this.replayable = method.getType().clientSendsOneMessage();
   }
 
@@ -193,6 +191,20 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
       listener.onClose(rejected, new Metadata());
       return;
     }
+    // Plaintext or mTLS by the policy snapshot the call runs under (the one that chose its
+    // endpoints), so a TLS mode change and the endpoint list that goes with it apply together.
+    TlsMode mode = c.policy().tls();
+    Transport t = owner.transports.select(mode);
+    if (t == null) {
+      c.finish();
+      owner.pool.release(c);
+      synchronized (this) {
+        closed = true;
+      }
+      listener.onClose(owner.noCredentials(mode), new Metadata());
+      return;
+    }
+    transport = t;
     Deadline deadline = earlier(options.getDeadline(), context.getDeadline());
     if (deadline != null) {
       c.limitDeadline(deadline.timeRemaining(TimeUnit.NANOSECONDS));
@@ -221,7 +233,8 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
    */
   private @Nullable Status startAttempt() {
     MeshCall c = call;
-    if (c == null) {
+    Transport t = transport;
+    if (c == null || t == null) {
       return Status.INTERNAL.withDescription("meshclient: attempt without a call");
     }
     int a = c.startAttempt();
@@ -235,7 +248,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     long timeout = c.attemptTimeoutNanos(a);
     // The common case, a first attempt to a READY endpoint, is picked on this thread inside
     // start() and needs no options copy; everything else carries the call in its options.
-    boolean onThisThread = a == 0 && !owner.tracing && owner.ready.isReady(e);
+    boolean onThisThread = a == 0 && !owner.tracing && t.ready().isReady(e);
     CallOptions o = onThisThread ? options : keyedOptions();
     perTryDeadline = false;
     if (timeout > 0) {
@@ -250,7 +263,7 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     if (a > 0 && h != null) {
       h = retryHeaders(h, a);
     }
-    ClientCall<ReqT, RespT> ac = next.newCall(method, o);
+    ClientCall<ReqT, RespT> ac = t.channel().newCall(method, o);
     attemptCall = ac;
     if (h == null) {
       h = new Metadata();

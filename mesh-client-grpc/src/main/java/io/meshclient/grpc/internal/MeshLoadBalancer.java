@@ -108,15 +108,25 @@ final class MeshLoadBalancer extends LoadBalancer {
   }
 
   private static PickResult unreachable(Endpoint e, Status status) {
+    String tls = TlsFailures.describe(status.getCause());
+    String description =
+        tls != null
+            ? "meshclient: TLS handshake with endpoint "
+                + e.address()
+                + " of service '"
+                + e.service()
+                + "' failed: "
+                + tls
+            : "meshclient: no connection to endpoint "
+                + e.address()
+                + " of service '"
+                + e.service()
+                + "': "
+                + status;
+    // A failed handshake is a connect failure: nothing was sent, another endpoint may be tried.
     return PickResult.withError(
         Status.UNAVAILABLE
-            .withDescription(
-                "meshclient: no connection to endpoint "
-                    + e.address()
-                    + " of service '"
-                    + e.service()
-                    + "': "
-                    + status)
+            .withDescription(description)
             .withCause(
                 new MeshPickFailure("no READY connection to " + e.address(), status.getCause())));
   }

@@ -2,10 +2,12 @@ package io.meshclient.grpc.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.Status;
 import io.meshclient.Mesh;
 import io.meshclient.MeshRejectedException;
 import io.meshclient.Rejection;
+import io.meshclient.ServiceHandle;
 import io.meshclient.policy.MeshPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,11 +15,20 @@ import org.junit.jupiter.api.Test;
 /** How the mesh's refusals read to a gRPC caller. */
 class StatusMappingTest {
 
-  private final MeshClientInterceptor interceptor =
-      new MeshClientInterceptor(
-          Mesh.create(MeshPolicy.EMPTY).service("orders"),
+  private final ServiceHandle handle = Mesh.create(MeshPolicy.EMPTY).service("orders");
+
+  private final MeshCallChannel interceptor =
+      new MeshCallChannel(
+          handle,
           Schedulers.shared(),
-          new ReadyEndpoints(),
+          new Transports(
+              handle,
+              c -> {
+                throw new AssertionError("no channel is built here");
+              },
+              InsecureChannelCredentials.create(),
+              null,
+              false),
           false,
           List.of());
 

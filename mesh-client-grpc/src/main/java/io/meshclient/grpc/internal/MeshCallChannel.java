@@ -3,13 +3,13 @@ package io.meshclient.grpc.internal;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.meshclient.MeshRejectedException;
 import io.meshclient.Rejection;
 import io.meshclient.ServiceHandle;
+import io.meshclient.policy.TlsMode;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,12 +17,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Drives every call of a mesh channel through the engine: route, pick, admit, record, retry. See
- * {@link MeshClientCall} for the retry design. Sits above the per-attempt interceptors (tracing)
- * and below the application's own, so an application interceptor sees one logical call and each
+ * The channel of logical calls: each call is a {@link MeshClientCall}, driven through the engine
+ * (route, pick, admit, record, retry) with its attempts made on one of the real channels below
+ * ({@link Transports}: plaintext or mutual TLS, as the call's policy says). See {@link
+ * MeshClientCall} for the retry design. Sits below the application's interceptors, so they see one
+ * logical call, and above the per-attempt interceptors (tracing) of the real channels, so each
  * attempt gets its own span.
  */
-public final class MeshClientInterceptor implements ClientInterceptor {
+public final class MeshCallChannel extends Channel {
 
   private static final Metadata.Key<String> NO_KEY =
       Metadata.Key.of("x-meshclient-none", Metadata.ASCII_STRING_MARSHALLER);
@@ -37,8 +39,8 @@ public final class MeshClientInterceptor implements ClientInterceptor {
 
   final MeshCallPool pool;
 
-  /** The READY endpoints of this interceptor's channel. */
-  final ReadyEndpoints ready;
+  /** The real channels the attempts go to. */
+  final Transports transports;
 
   /** Per-attempt interceptors below read the attempt from the call options. */
   final boolean tracing;
@@ -46,14 +48,14 @@ public final class MeshClientInterceptor implements ClientInterceptor {
   private final ConcurrentHashMap<String, String> paths = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Metadata.Key<String>> keys = new ConcurrentHashMap<>();
 
-  public MeshClientInterceptor(
+  public MeshCallChannel(
       ServiceHandle handle,
       ScheduledExecutorService scheduler,
-      ReadyEndpoints ready,
+      Transports transports,
       boolean tracing,
       Collection<String> perAttemptHeaders) {
     this.handle = handle;
-    this.ready = ready;
+    this.transports = transports;
     this.tracing = tracing;
     this.scheduler = scheduler;
     this.perAttemptHeaders =
@@ -64,9 +66,14 @@ public final class MeshClientInterceptor implements ClientInterceptor {
   }
 
   @Override
-  public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
-      MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
-    return new MeshClientCall<>(this, method, callOptions, next);
+  public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(
+      MethodDescriptor<ReqT, RespT> method, CallOptions callOptions) {
+    return new MeshClientCall<>(this, method, callOptions);
+  }
+
+  @Override
+  public String authority() {
+    return handle.name();
   }
 
   /** {@code /package.Service/Method}, cached so routing reads a string the JVM already holds. */
@@ -99,5 +106,20 @@ public final class MeshClientInterceptor implements ClientInterceptor {
     Status base =
         reason == Rejection.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE;
     return base.withDescription(e.getMessage()).withCause(e);
+  }
+
+  /**
+   * The status of a call whose policy demands mutual TLS from a channel built without a mesh
+   * identity: nothing was sent, and nothing will work until the channel is built with one.
+   */
+  Status noCredentials(TlsMode mode) {
+    return Status.FAILED_PRECONDITION.withDescription(
+        "meshclient: service '"
+            + handle.name()
+            + "' requires mutual TLS (tls: "
+            + mode
+            + ") but this channel has no mesh identity (expected: MeshGrpc.builder(mesh, \""
+            + handle.name()
+            + "\").credentials(MeshCredentials), or tls: DISABLE/PERMISSIVE in the policy)");
   }
 }

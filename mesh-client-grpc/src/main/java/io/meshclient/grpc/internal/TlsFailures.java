@@ -1,0 +1,47 @@
+package io.meshclient.grpc.internal;
+
+import java.security.cert.CertificateException;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads why a TLS handshake failed out of a transport's exception chain, so a caller sees the
+ * trust manager's own words (which identity was presented and which were expected, an untrusted or
+ * expired certificate) rather than the engine's generic "General OpenSslEngine problem".
+ */
+final class TlsFailures {
+
+  private TlsFailures() {}
+
+  /** Why the handshake failed, or null when {@code cause} is not a TLS handshake failure. */
+  static @Nullable String describe(@Nullable Throwable cause) {
+    boolean tls = false;
+    String verdict = null;
+    String transport = null;
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof CertificateException) {
+        if (verdict == null) {
+          verdict = t.getMessage(); // the outermost is the trust manager's own
+        }
+      } else if (t instanceof SSLException) {
+        tls = true;
+        if (transport == null) {
+          transport = t.getMessage();
+        }
+      } else if (t.getClass().getSimpleName().equals("NotSslRecordException")) {
+        // Netty's (shaded) decoder error for bytes that are not TLS: the peer speaks plaintext.
+        return "the endpoint does not speak TLS (a plaintext server?): " + firstLine(t);
+      }
+    }
+    if (verdict != null) {
+      return verdict;
+    }
+    return tls ? transport : null;
+  }
+
+  private static String firstLine(Throwable t) {
+    String m = String.valueOf(t.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}
