@@ -217,6 +217,52 @@ class MutualTlsTest {
   }
 
   @Test
+  void aPermissiveServerLetsInAClientWithoutACertificateAsNoCaller() {
+    Backend orders =
+        grpc.backend(
+            "orders",
+            MeshGrpcServer.credentials(
+                server, PeerPolicy.fixed("inbound", TlsMode.PERMISSIVE, List.of(WEB))),
+            b -> {},
+            MeshGrpcServer.callerInterceptor());
+    apply(TlsMode.PERMISSIVE, orders);
+    // A workload whose first certificate has not arrived yet: it still checks the server.
+    MeshCredentials noIdentity = MeshCredentials.create(null, List.of(ca.certificate), reports::add);
+    ManagedChannel channel =
+        grpc.register(MeshGrpc.builder(mesh, "orders").credentials(noIdentity).build());
+    assertThat(stub(channel).unaryRpc(req("anon")).getResponseMessage()).isEqualTo("orders:anon");
+    assertThat(orders.callers).containsExactly("none");
+    assertThat(reports).isEmpty();
+  }
+
+  @Test
+  void misconfigurationsAreRefusedWithWhatWouldBeRight() {
+    assertThatThrownBy(
+            () ->
+                MeshGrpcServer.credentials(
+                    server, PeerPolicy.fixed("inbound", TlsMode.DISABLE, List.of())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "inbound: tls DISABLE (expected: PERMISSIVE or STRICT for mesh server credentials; a"
+                + " plaintext server takes InsecureServerCredentials.create())");
+    MeshCredentials empty = MeshCredentials.create(null, List.of(ca.certificate), reports::add);
+    assertThatThrownBy(
+            () ->
+                MeshGrpcServer.credentials(
+                    empty, PeerPolicy.fixed("inbound", TlsMode.STRICT, List.of())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("inbound: the credentials hold no identity yet");
+    assertThatThrownBy(
+            () ->
+                MeshGrpc.builder(mesh, "orders")
+                    .credentials(client)
+                    .transport(io.grpc.inprocess.InProcessChannelBuilder::forTarget)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("credentials(MeshCredentials) with a custom transport(..)");
+  }
+
+  @Test
   void strictWithoutMeshCredentialsFailsNamingWhatToConfigure() {
     Backend orders = tlsBackend("orders", server);
     apply(TlsMode.STRICT, orders);
@@ -243,7 +289,11 @@ class MutualTlsTest {
         grpc.register(MeshGrpc.builder(mesh, "orders").credentials(stranger).build());
     Status s = failure(channel);
     assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(s.getDescription()).contains("orders");
+    assertThat(s.getDescription())
+        .contains(
+            "TLS handshake with endpoint " + orders.address() + " of service 'orders' failed: the"
+                + " peer refused the handshake")
+        .contains("it may not trust or allow this workload's certificate");
     assertThat(orders.received.get()).isZero();
   }
 

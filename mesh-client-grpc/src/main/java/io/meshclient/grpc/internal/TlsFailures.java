@@ -1,6 +1,7 @@
 package io.meshclient.grpc.internal;
 
 import java.security.cert.CertificateException;
+import java.util.Locale;
 import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
@@ -35,6 +36,13 @@ final class TlsFailures {
     }
     if (verdict != null) {
       return verdict;
+    }
+    if (tls && transport != null && transport.toLowerCase(Locale.ROOT).contains("alert")) {
+      // The peer's trust manager said no; a TLS alert carries only a code, its reason stays in
+      // the peer's log.
+      return "the peer refused the handshake ("
+          + transport
+          + "): it may not trust or allow this workload's certificate (its reason is in its log)";
     }
     return tls ? transport : null;
   }
