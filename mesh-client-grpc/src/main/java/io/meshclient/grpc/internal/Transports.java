@@ -24,6 +24,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Transports {
 
+  // Slots: which real channel serves a call (NONE: the call needs mTLS this channel cannot do).
+  private static final int NONE = 0;
+  private static final int PLAINTEXT = 1;
+  private static final int MTLS = 2;
+
   private final ServiceHandle handle;
   private final Function<ChannelCredentials, Transport> factory;
   private final ChannelCredentials plaintextCredentials;
@@ -62,21 +67,35 @@ public final class Transports {
    * mutual TLS and there are no mesh credentials. Allocation-free once built.
    */
   @Nullable Transport select(TlsMode mode) {
-    if (mtlsCredentials == null || applicationTls) {
-      // Without a mesh identity PERMISSIVE speaks plaintext, which a PERMISSIVE server accepts.
-      return mode == TlsMode.STRICT && !applicationTls ? null : plaintext();
+    return switch (slot(mode)) {
+      case PLAINTEXT -> {
+        Transport t = plaintext;
+        yield t != null ? t : create(false);
+      }
+      case MTLS -> {
+        Transport t = mtls;
+        yield t != null ? t : create(true);
+      }
+      default -> null;
+    };
+  }
+
+  /** Which real channel serves calls under {@code mode}; NONE when it needs missing mTLS. */
+  private int slot(TlsMode mode) {
+    if (applicationTls) {
+      return PLAINTEXT; // the application's own credentials, whatever the mode
     }
-    return mode == TlsMode.DISABLE ? plaintext() : mtls();
+    if (mtlsCredentials == null) {
+      // Without a mesh identity PERMISSIVE speaks plaintext, which a PERMISSIVE server accepts.
+      return mode == TlsMode.STRICT ? NONE : PLAINTEXT;
+    }
+    return mode == TlsMode.DISABLE ? PLAINTEXT : MTLS;
   }
 
-  private Transport plaintext() {
-    Transport t = plaintext;
-    return t != null ? t : create(false);
-  }
-
-  private Transport mtls() {
-    Transport t = mtls;
-    return t != null ? t : create(true);
+  /** The slot of the policy in force now (an unknown service has no TLS to ask for). */
+  private int slotNow() {
+    ServicePolicy p = handle.policy();
+    return slot(p == null ? TlsMode.DISABLE : p.tls());
   }
 
   private synchronized Transport create(boolean tls) {
@@ -84,8 +103,8 @@ public final class Transports {
     if (t != null) {
       return t;
     }
-    ChannelCredentials c = tls ? mtlsCredentials : plaintextCredentials;
-    t = factory.apply(c == null ? plaintextCredentials : c);
+    ChannelCredentials c = tls && mtlsCredentials != null ? mtlsCredentials : plaintextCredentials;
+    t = factory.apply(c);
     if (shutdown) {
       t.channel().shutdownNow(); // lost a race with shutdown: the call fails as on a closed channel
     }
@@ -108,22 +127,12 @@ public final class Transports {
     return all;
   }
 
-  private @Nullable Transport current(boolean build) {
-    ServicePolicy p = handle.policy();
-    TlsMode mode = p == null ? TlsMode.DISABLE : p.tls();
+  /** The real channel the policy uses now; built first when {@code build}, else null if not yet. */
+  private @Nullable Transport current(int slot, boolean build) {
     if (build) {
-      return select(mode);
+      return slot == NONE ? null : create(slot == MTLS);
     }
-    if (mtlsCredentials == null || applicationTls) {
-      return mode == TlsMode.STRICT && !applicationTls ? null : plaintext;
-    }
-    return mode == TlsMode.DISABLE ? plaintext : mtls;
-  }
-
-  /** Whether the policy demands mTLS that this channel cannot do. */
-  private boolean impossible() {
-    ServicePolicy p = handle.policy();
-    return p != null && select(p.tls()) == null;
+    return slot == MTLS ? mtls : slot == PLAINTEXT ? plaintext : null;
   }
 
   public boolean isShutdown() {
@@ -191,10 +200,11 @@ public final class Transports {
     if (shutdown) {
       return ConnectivityState.SHUTDOWN;
     }
-    if (impossible()) {
+    int slot = slotNow();
+    if (slot == NONE) {
       return ConnectivityState.TRANSIENT_FAILURE;
     }
-    Transport t = current(requestConnection);
+    Transport t = current(slot, requestConnection);
     return t == null ? ConnectivityState.IDLE : t.channel().getState(requestConnection);
   }
 
@@ -204,7 +214,8 @@ public final class Transports {
    * down.
    */
   public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
-    Transport t = shutdown || impossible() ? null : current(true);
+    int slot = slotNow();
+    Transport t = shutdown || slot == NONE ? null : current(slot, true);
     if (t != null) {
       t.channel().notifyWhenStateChanged(source, callback);
       return;
