@@ -17,12 +17,9 @@ import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.meshclient.Mesh;
 import io.meshclient.RandomSource;
-import io.meshclient.policy.Destination;
 import io.meshclient.policy.LbAlgorithm;
 import io.meshclient.policy.MeshPolicy;
 import io.meshclient.policy.OutlierDetectionPolicy;
-import io.meshclient.policy.Route;
-import io.meshclient.policy.RouteMatch;
 import io.meshclient.policy.ServicePolicy;
 import io.meshclient.policy.TlsMode;
 import io.meshclient.testing.TestCa;
@@ -38,12 +35,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -59,6 +51,14 @@ class MutualTlsTest {
   private static final String ORDERS = "spiffe://example.org/ns/shop/sa/orders";
   private static final String WEB = "spiffe://example.org/ns/shop/sa/web";
   private static final String IMPOSTOR = "spiffe://example.org/ns/shop/sa/impostor";
+
+  /**
+   * Server connections live about a second (grpc's minimum maxConnectionAge), so clients re-connect
+   * and rotated certificates are used soon.
+   */
+  private static final Consumer<io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder>
+      SHORT_LIVED =
+          b -> b.maxConnectionAge(1, TimeUnit.SECONDS).maxConnectionAgeGrace(5, TimeUnit.SECONDS);
 
   @RegisterExtension final GrpcResources grpc = new GrpcResources();
 
@@ -155,7 +155,11 @@ class MutualTlsTest {
     Status s = failure(channel());
     assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(s.getDescription())
-        .contains("TLS handshake with endpoint " + plain.address() + " of service 'orders' failed");
+        .contains(
+            "TLS handshake with endpoint "
+                + plain.address()
+                + " of service 'orders' failed: the endpoint does not speak TLS (a plaintext"
+                + " server?)");
     assertThat(plain.received.get()).isZero();
   }
 
@@ -348,41 +352,16 @@ class MutualTlsTest {
     Backend secure = tlsBackend("secure", server);
     apply(TlsMode.DISABLE, plain);
     ManagedChannel channel = channel();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger done = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      List<Future<?>> traffic = new ArrayList<>();
-      for (int t = 0; t < 4; t++) {
-        traffic.add(
-            pool.submit(
-                () -> {
-                  while (!stop.get()) {
-                    try {
-                      stub(channel).unaryRpc(req("f"));
-                    } catch (StatusRuntimeException e) {
-                      failures.add(e);
-                    }
-                    done.incrementAndGet();
-                  }
-                  return null;
-                }));
-      }
-      awaitCalls(done, 100);
+    List<StatusRuntimeException> failures;
+    try (Traffic traffic = new Traffic(channel, 4)) {
+      traffic.awaitCalls(100);
       // The migration: the policy moves the service to its TLS endpoint and STRICT at once.
       apply(TlsMode.STRICT, secure);
       await().atMost(Duration.ofSeconds(20)).until(() -> secure.served.get() > 100);
       int plainBefore = plain.served.get();
       apply(TlsMode.DISABLE, plain);
       await().atMost(Duration.ofSeconds(20)).until(() -> plain.served.get() > plainBefore + 100);
-      stop.set(true);
-      for (Future<?> f : traffic) {
-        f.get(30, TimeUnit.SECONDS);
-      }
-    } finally {
-      stop.set(true);
-      pool.shutdownNow();
+      failures = traffic.stop();
     }
     assertThat(failures).isEmpty();
     assertThat(secure.callers).containsExactly(WEB);
@@ -396,11 +375,6 @@ class MutualTlsTest {
     Status after = failure(channel);
     assertThat(after.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(after.getDescription()).contains("'orders' is shut down");
-  }
-
-  private static void awaitCalls(AtomicInteger done, int n) {
-    int start = done.get();
-    await().atMost(Duration.ofSeconds(20)).until(() -> done.get() >= start + n);
   }
 
   /** Records the serial of each client certificate the server sees. */
@@ -425,36 +399,14 @@ class MutualTlsTest {
   @Test
   void identitiesRotateUnderContinuousTrafficWithoutAFailedCall() throws Exception {
     Set<BigInteger> serials = ConcurrentHashMap.newKeySet();
-    // Connections live about a second (grpc's minimum), so rotated certificates are used soon.
-    Consumer<io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder> shortLived =
-        b -> b.maxConnectionAge(1, TimeUnit.SECONDS).maxConnectionAgeGrace(5, TimeUnit.SECONDS);
-    Backend a = tlsBackend("a", server, shortLived, serials(serials));
-    Backend b = tlsBackend("b", server, shortLived, serials(serials));
+    Backend a = tlsBackend("a", server, SHORT_LIVED, serials(serials));
+    Backend b = tlsBackend("b", server, SHORT_LIVED, serials(serials));
     apply(TlsMode.STRICT, a, b);
     ManagedChannel channel = channel();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger done = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(4);
     List<BigInteger> issued = new ArrayList<>();
-    try {
-      List<Future<?>> traffic = new ArrayList<>();
-      for (int t = 0; t < 4; t++) {
-        traffic.add(
-            pool.submit(
-                () -> {
-                  while (!stop.get()) {
-                    try {
-                      stub(channel).unaryRpc(req("rot"));
-                    } catch (StatusRuntimeException e) {
-                      failures.add(e);
-                    }
-                    done.incrementAndGet();
-                  }
-                  return null;
-                }));
-      }
-      awaitCalls(done, 50);
+    List<StatusRuntimeException> failures;
+    try (Traffic traffic = new Traffic(channel, 4)) {
+      traffic.awaitCalls(50);
       for (int rotation = 0; rotation < 3; rotation++) {
         WorkloadIdentity next = ca.issue(WEB);
         BigInteger serial = next.leaf().getSerialNumber();
@@ -463,15 +415,9 @@ class MutualTlsTest {
         server.update(ca.issue(ORDERS));
         // The servers see the new client certificate once connections are re-made.
         await().atMost(Duration.ofSeconds(30)).until(() -> serials.contains(serial));
-        awaitCalls(done, 50);
+        traffic.awaitCalls(50);
       }
-      stop.set(true);
-      for (Future<?> f : traffic) {
-        f.get(30, TimeUnit.SECONDS);
-      }
-    } finally {
-      stop.set(true);
-      pool.shutdownNow();
+      failures = traffic.stop();
     }
     assertThat(failures).isEmpty();
     assertThat(serials).containsAll(issued).hasSizeGreaterThanOrEqualTo(4);
@@ -481,38 +427,17 @@ class MutualTlsTest {
   void aCaRotationWithOverlapFailsNoCall() throws Exception {
     TestCa next = new TestCa("mesh-ca-2");
     Set<BigInteger> serials = ConcurrentHashMap.newKeySet();
-    Consumer<io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder> shortLived =
-        b -> b.maxConnectionAge(1, TimeUnit.SECONDS).maxConnectionAgeGrace(5, TimeUnit.SECONDS);
-    Backend a = tlsBackend("a", server, shortLived, serials(serials));
+    Backend a = tlsBackend("a", server, SHORT_LIVED, serials(serials));
     apply(TlsMode.STRICT, a);
     ManagedChannel channel = channel();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger done = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      List<Future<?>> traffic = new ArrayList<>();
-      for (int t = 0; t < 4; t++) {
-        traffic.add(
-            pool.submit(
-                () -> {
-                  while (!stop.get()) {
-                    try {
-                      stub(channel).unaryRpc(req("ca"));
-                    } catch (StatusRuntimeException e) {
-                      failures.add(e);
-                    }
-                    done.incrementAndGet();
-                  }
-                  return null;
-                }));
-      }
-      awaitCalls(done, 50);
+    List<StatusRuntimeException> failures;
+    try (Traffic traffic = new Traffic(channel, 4)) {
+      traffic.awaitCalls(50);
       // 1. Both sides trust old and new roots.
       List<X509Certificate> both = List.of(ca.certificate, next.certificate);
       client.updateTrust(both);
       server.updateTrust(both);
-      awaitCalls(done, 50);
+      traffic.awaitCalls(50);
       // 2. Both move to certificates from the new CA (in either order: each trusts both).
       WorkloadIdentity newClient = next.issue(WEB);
       client.update(newClient);
@@ -529,14 +454,8 @@ class MutualTlsTest {
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> serials.contains(last.leaf().getSerialNumber()));
-      awaitCalls(done, 50);
-      stop.set(true);
-      for (Future<?> f : traffic) {
-        f.get(30, TimeUnit.SECONDS);
-      }
-    } finally {
-      stop.set(true);
-      pool.shutdownNow();
+      traffic.awaitCalls(50);
+      failures = traffic.stop();
     }
     assertThat(failures).isEmpty();
   }

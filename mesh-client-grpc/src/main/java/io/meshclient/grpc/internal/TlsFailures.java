@@ -20,7 +20,10 @@ final class TlsFailures {
     String verdict = null;
     String transport = null;
     for (Throwable t = cause; t != null; t = t.getCause()) {
-      if (t instanceof CertificateException) {
+      if (t.getClass().getSimpleName().equals("NotSslRecordException")) {
+        // Netty's (maybe shaded) error for bytes that are not TLS: the peer speaks plaintext.
+        return "the endpoint does not speak TLS (a plaintext server?): " + firstLine(t);
+      } else if (t instanceof CertificateException) {
         if (verdict == null) {
           verdict = t.getMessage(); // the outermost is the trust manager's own
         }
@@ -29,9 +32,6 @@ final class TlsFailures {
         if (transport == null) {
           transport = t.getMessage();
         }
-      } else if (t.getClass().getSimpleName().equals("NotSslRecordException")) {
-        // Netty's (shaded) decoder error for bytes that are not TLS: the peer speaks plaintext.
-        return "the endpoint does not speak TLS (a plaintext server?): " + firstLine(t);
       }
     }
     if (verdict != null) {
