@@ -35,6 +35,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -264,6 +265,37 @@ class MutualTlsTest {
                     .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("credentials(MeshCredentials) with a custom transport(..)");
+  }
+
+  @Test
+  void theChannelsStateIsThatOfTheRealChannelThePolicyUsesNow() throws Exception {
+    Backend plain = grpc.backend("plain");
+    Backend secure = tlsBackend("secure", server);
+    apply(TlsMode.DISABLE, plain);
+    ManagedChannel channel = channel();
+    assertThat(channel.getState(false)).isEqualTo(ConnectivityState.IDLE); // nothing built yet
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> channel.getState(true) == ConnectivityState.READY);
+    apply(TlsMode.STRICT, secure);
+    assertThat(channel.getState(false)).isEqualTo(ConnectivityState.IDLE); // mTLS not built yet
+    CountDownLatch changed = new CountDownLatch(1);
+    channel.notifyWhenStateChanged(ConnectivityState.IDLE, changed::countDown);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> channel.getState(true) == ConnectivityState.READY);
+    assertThat(changed.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(secure.received.get()).isZero(); // a connection, no call
+
+    // A channel without credentials cannot serve STRICT: its watchers hear of the shutdown.
+    ManagedChannel plaintextOnly = MeshGrpc.channel(mesh, "orders");
+    assertThat(plaintextOnly.getState(true)).isEqualTo(ConnectivityState.TRANSIENT_FAILURE);
+    CountDownLatch shut = new CountDownLatch(1);
+    plaintextOnly.notifyWhenStateChanged(ConnectivityState.TRANSIENT_FAILURE, shut::countDown);
+    assertThat(shut.getCount()).isOne();
+    plaintextOnly.shutdown();
+    assertThat(shut.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(plaintextOnly.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
