@@ -351,8 +351,8 @@ public final class CertificateRenewer implements AutoCloseable {
         + (current == null ? "not obtained" : "not renewed") + " from " + server + ": " + reason
         + "; retrying in " + Duration.ofNanos(delay)
         + (current == null ? "" : "; " + current.id() + " valid until " + current.leaf().getNotAfter().toInstant()));
-    listener.onFailed(reason, Duration.ofNanos(delay));
     next = sync.schedule(this::attempt, delay, TimeUnit.NANOSECONDS, timer);
+    listener.onFailed(reason, Duration.ofNanos(delay));
   }
 
   private void onExpiry(WorkloadIdentity identity) {
