@@ -45,6 +45,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -383,18 +384,27 @@ public final class CertificateRenewer implements AutoCloseable {
     return Math.max(0, Duration.between(now, then).toNanos());
   }
 
-  /** {@code CODE: description (root cause)}. */
+  /** {@code CODE: description (root cause)}, on one line. */
   private static String describe(Status status) {
     StringBuilder s = new StringBuilder(status.getCode().name());
-    if (status.getDescription() != null) {
-      s.append(": ").append(status.getDescription());
+    String description = status.getDescription();
+    if (description != null) {
+      int eol = description.indexOf('\n'); // Netty appends its pipeline on further lines
+      s.append(": ").append(eol < 0 ? description : description.substring(0, eol));
     }
+    boolean tls = false;
     Throwable root = status.getCause();
     while (root != null && root.getCause() != null && root.getCause() != root) {
+      tls |= root instanceof SSLException;
       root = root.getCause();
     }
     if (root != null) {
+      tls |= root instanceof SSLException;
       s.append(" (").append(root).append(')');
+    }
+    if (tls) {
+      s.append(" (the TLS handshake with the config server failed: does its certificate chain to the roots"
+          + " given to ConfigChannels.tls, and name the target's host?)");
     }
     return s.toString();
   }

@@ -41,8 +41,8 @@ public final class Certificates {
       try (InputStream in = entries.get(i).newInput()) {
         out.add((X509Certificate) factory().generateCertificate(in));
       } catch (CertificateException | IOException | ClassCastException e) {
-        throw new IllegalArgumentException(field + "[" + i + "]: not a DER X.509 certificate (" + e.getMessage()
-            + "; expected one DER-encoded certificate per entry)", e);
+        throw new IllegalArgumentException(field + "[" + i + "]: not a DER X.509 certificate: " + e.getMessage()
+            + " (expected one DER-encoded certificate per entry)", e);
       }
     }
     return out;
@@ -54,15 +54,15 @@ public final class Certificates {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("trust bundle " + file + ": cannot read it (" + e
-          + "; expected a PEM file of CA certificates)", e);
+      throw new IllegalArgumentException("trust bundle " + file + ": cannot read it: " + e
+          + " (expected a PEM file of CA certificates)", e);
     }
     Collection<? extends Certificate> certs;
     try {
       certs = factory().generateCertificates(new ByteArrayInputStream(bytes));
     } catch (CertificateException e) {
-      throw new IllegalArgumentException("trust bundle " + file + ": not valid PEM certificates (" + e.getMessage()
-          + "; expected -----BEGIN CERTIFICATE----- blocks)", e);
+      throw new IllegalArgumentException("trust bundle " + file + ": not valid PEM certificates: " + e.getMessage()
+          + " (expected -----BEGIN CERTIFICATE----- blocks)", e);
     }
     if (certs.isEmpty()) {
       throw new IllegalArgumentException("trust bundle " + file
