@@ -412,7 +412,7 @@ public final class CertificateRenewer implements AutoCloseable {
   private String hint(Status.Code code) {
     switch (code) {
       case UNAUTHENTICATED:
-        return " (check the bootstrap token, " + token.source() + ")";
+        return " (check the " + token.source() + ")";
       case PERMISSION_DENIED:
         return requestedId == null ? "" : " (the token does not grant the requested " + requestedId + ")";
       default:
