@@ -58,6 +58,10 @@ import org.jspecify.annotations.Nullable;
  * same stream: it stays in the server's registry while the stream lives, and for a grace period
  * after.
  *
+ * <p>With {@link Builder#trustBundleTo}, the CA certificates the server streams keep the process's
+ * {@link MeshCredentials} trusting the current roots through a CA rotation. Reach the server over
+ * TLS with {@link Builder#target(String, ChannelCredentials)} and {@link ConfigChannels#tls(Path)}.
+ *
  * <p>Thread-safety: all state changes run one at a time in a {@link SynchronizationContext}; the
  * sink is never called concurrently.
  */
