@@ -341,6 +341,10 @@ class CertificateRenewerTest {
       assertThat(serials).hasSize(4);
       assertThat(keys).hasSize(4);
       assertThat(server.received()).hasSize(4);
+      for (WorkloadIdentity id : events.issued) {
+        byte[] secret = unsignedBytes(((ECPrivateKey) id.key()).getS());
+        assertThat(server.received()).noneMatch(rq -> contains(rq.request().toByteArray(), secret));
+      }
       assertThat(events.failures).isEmpty();
       assertThat(events.bundles).as("the bundle did not change").isEmpty();
     }
@@ -458,6 +462,21 @@ class CertificateRenewerTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> events.issued.size() == 2);
       assertThat(creds.identity()).isNotSameAs(old);
       assertThat(creds.identity().id()).isEqualTo(SpiffeId.parse(ORDERS));
+    }
+  }
+
+  @Test
+  void aChainEndingWithTheRootItselfIsAccepted() throws Exception {
+    server.enqueue((call, granted, out) -> {
+      X509Certificate leaf = TestConfigServer.sign(ca, call.key(), granted, clock.now().minusSeconds(60),
+          clock.now().plus(Duration.ofHours(1)));
+      out.onNext(TestConfigServer.response(List.of(leaf, ca.certificate), List.of(ca.certificate), granted));
+      out.onCompleted();
+    });
+    try (CertificateRenewer r = renewer().build()) {
+      WorkloadIdentity id = r.start(Duration.ofSeconds(20)).identity();
+      assertThat(id.chain()).hasSize(2);
+      assertThat(events.failures).isEmpty();
     }
   }
 
