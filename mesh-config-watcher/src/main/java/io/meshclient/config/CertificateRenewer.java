@@ -111,7 +111,8 @@ public final class CertificateRenewer implements AutoCloseable {
   private SynchronizationContext.@Nullable ScheduledHandle expiry;
   private @Nullable SpiffeId expectedId;
   private int failures;
-  private boolean closed;
+  // Set first thing in close(), so that no attempt starts after close() returns.
+  private volatile boolean closed;
   // Written in sync, read by start() and credentials().
   private volatile @Nullable MeshCredentials credentials;
   private volatile @Nullable String lastFailure;
@@ -185,14 +186,17 @@ public final class CertificateRenewer implements AutoCloseable {
     return credentials;
   }
 
-  /** Stops renewing; the credentials keep their last identity. Idempotent. */
+  /**
+   * Stops renewing: no request starts after this returns, and one in flight is cancelled. The
+   * credentials keep their last identity. Idempotent.
+   */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     sync.execute(() -> {
-      if (closed) {
-        return;
-      }
-      closed = true;
       cancelTimers();
       if (call != null) {
         call.cancel("certificate renewer closed", null);
