@@ -1,7 +1,7 @@
 package io.meshclient.config;
 
 import io.grpc.Channel;
-import io.grpc.Grpc;
+import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -10,8 +10,10 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.meshclient.Mesh;
 import io.meshclient.RandomSource;
+import io.meshclient.config.internal.Certificates;
 import io.meshclient.config.internal.PolicyCache;
 import io.meshclient.config.internal.ReconnectBackoff;
+import io.meshclient.config.internal.SharedTimer;
 import io.meshclient.config.v1.DiscoveryRequest;
 import io.meshclient.config.v1.DiscoveryResponse;
 import io.meshclient.config.v1.ErrorDetail;
@@ -21,9 +23,11 @@ import io.meshclient.config.v1.Registration;
 import io.meshclient.config.v1.ServiceResource;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.MeshPolicy;
+import io.meshclient.tls.MeshCredentials;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -32,7 +36,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -55,19 +58,16 @@ import org.jspecify.annotations.Nullable;
  * same stream: it stays in the server's registry while the stream lives, and for a grace period
  * after.
  *
+ * <p>With {@link Builder#trustBundleTo}, the CA certificates the server streams keep the process's
+ * {@link MeshCredentials} trusting the current roots through a CA rotation. Reach the server over
+ * TLS with {@link Builder#target(String, ChannelCredentials)} and {@link ConfigChannels#tls(Path)}.
+ *
  * <p>Thread-safety: all state changes run one at a time in a {@link SynchronizationContext}; the
  * sink is never called concurrently.
  */
 public final class MeshConfigWatcher implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(MeshConfigWatcher.class.getName());
-  private static final ScheduledExecutorService SHARED_TIMER =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "meshclient-watcher-timer");
-            t.setDaemon(true);
-            return t;
-          });
 
   private final Channel channel;
   private final @Nullable ManagedChannel ownedChannel;
@@ -75,6 +75,7 @@ public final class MeshConfigWatcher implements AutoCloseable {
   private final PolicySink sink;
   private final @Nullable PolicyCache cache;
   private final @Nullable EndpointSpec registration;
+  private final @Nullable MeshCredentials trustTarget;
   private final ReconnectBackoff backoff;
   private final ScheduledExecutorService timer;
   private final WatcherListener listener;
@@ -99,11 +100,8 @@ public final class MeshConfigWatcher implements AutoCloseable {
       this.channel = b.channel;
       this.ownedChannel = null;
     } else {
-      ManagedChannel c = Grpc.newChannelBuilder(Objects.requireNonNull(b.target, "target or channel"),
-              InsecureChannelCredentials.create())
-          .keepAliveTime(30, TimeUnit.SECONDS)
-          .userAgent("meshclient-watcher")
-          .build();
+      ManagedChannel c = ConfigChannels.open(Objects.requireNonNull(b.target, "target or channel"),
+          b.channelCredentials, "meshclient-watcher");
       this.channel = c;
       this.ownedChannel = c;
     }
@@ -111,8 +109,9 @@ public final class MeshConfigWatcher implements AutoCloseable {
     this.sink = Objects.requireNonNull(b.sink, "mesh or sink");
     this.cache = b.cacheDirectory == null ? null : new PolicyCache(b.cacheDirectory);
     this.registration = b.registration;
+    this.trustTarget = b.trustTarget;
     this.backoff = new ReconnectBackoff(b.backoffInitial, b.backoffMax, b.random);
-    this.timer = b.timer == null ? SHARED_TIMER : b.timer;
+    this.timer = b.timer == null ? SharedTimer.get() : b.timer;
     this.listener = b.listener;
     this.subscriptions = new LinkedHashSet<>(b.subscriptions);
     this.sync = new SynchronizationContext(
@@ -188,15 +187,7 @@ public final class MeshConfigWatcher implements AutoCloseable {
       connected = false;
     });
     if (ownedChannel != null) {
-      ownedChannel.shutdown();
-      try {
-        if (!ownedChannel.awaitTermination(5, TimeUnit.SECONDS)) {
-          ownedChannel.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        ownedChannel.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
+      ConfigChannels.shutdown(ownedChannel);
     }
   }
 
@@ -216,7 +207,8 @@ public final class MeshConfigWatcher implements AutoCloseable {
     if (cached == null) {
       return;
     }
-    String error = apply(cached);
+    // A cached bundle may be older than the one the credentials hold now: trust comes live only.
+    String error = apply(cached, false);
     if (error != null) {
       LOG.log(Level.WARNING, "meshclient: ignoring the policy cache " + cache.file() + ": " + error);
       listener.onCacheProblem(cache.file(), "holds a policy that is not valid here: " + error);
@@ -259,7 +251,7 @@ public final class MeshConfigWatcher implements AutoCloseable {
     attempts = 0;
     connected = true;
     s.lastNonce = response.getNonce();
-    String error = apply(response);
+    String error = apply(response, true);
     DiscoveryRequest.Builder ack = DiscoveryRequest.newBuilder().setResponseNonce(response.getNonce());
     if (error == null) {
       ack.setVersionInfo(response.getVersionInfo());
@@ -280,8 +272,22 @@ public final class MeshConfigWatcher implements AutoCloseable {
     s.send(ack.build());
   }
 
-  /** Applies an update to the sink; returns null, or why it was rejected. */
-  private @Nullable String apply(DiscoveryResponse r) {
+  /**
+   * Applies an update to the sink (and its trust bundle to the credentials, when {@code withTrust});
+   * returns null, or why it was rejected. A rejected update changes nothing.
+   */
+  private @Nullable String apply(DiscoveryResponse r, boolean withTrust) {
+    List<X509Certificate> roots = null;
+    if (withTrust && trustTarget != null && r.getTrustBundleCount() > 0) {
+      try {
+        roots = Certificates.parseDer(r.getTrustBundleList(), "trust_bundle");
+      } catch (IllegalArgumentException e) {
+        return e.getMessage();
+      }
+      if (roots.equals(trustTarget.trustRoots())) {
+        roots = null;
+      }
+    }
     Map<String, io.meshclient.config.v1.ServicePolicy> policies = new TreeMap<>();
     Map<String, List<EndpointSpec>> endpoints = new TreeMap<>();
     for (ServiceResource res : r.getResourcesList()) {
@@ -341,6 +347,13 @@ public final class MeshConfigWatcher implements AutoCloseable {
     if (policy != null) {
       listener.onApplied(appliedVersion, policy);
     }
+    if (roots != null && trustTarget != null) {
+      trustTarget.updateTrust(roots);
+      List<X509Certificate> now = roots;
+      LOG.log(Level.INFO, () -> "meshclient: trust bundle from config version " + appliedVersion + " is now "
+          + Certificates.subjects(now));
+      listener.onTrustBundle(appliedVersion, roots);
+    }
     return null;
   }
 
@@ -397,7 +410,9 @@ public final class MeshConfigWatcher implements AutoCloseable {
   /** Builds a {@link MeshConfigWatcher}. */
   public static final class Builder {
     private @Nullable String target;
+    private ChannelCredentials channelCredentials = InsecureChannelCredentials.create();
     private @Nullable Channel channel;
+    private @Nullable MeshCredentials trustTarget;
     private @Nullable NodeIdentity node;
     private @Nullable PolicySink sink;
     private final Set<String> subscriptions = new LinkedHashSet<>();
@@ -411,15 +426,41 @@ public final class MeshConfigWatcher implements AutoCloseable {
 
     private Builder() {}
 
-    /** The config server, {@code host:port} or any gRPC target; the watcher owns the channel. */
+    /**
+     * The config server, {@code host:port} or any gRPC target, in plaintext (loopback and tests;
+     * see {@link #target(String, ChannelCredentials)}); the watcher owns the channel.
+     */
     public Builder target(String target) {
+      return target(target, InsecureChannelCredentials.create());
+    }
+
+    /**
+     * The config server, reached with {@code credentials}, e.g. {@link ConfigChannels#tls(Path)}
+     * for TLS with the CA certificates of a PEM file; the watcher owns the channel.
+     */
+    public Builder target(String target, ChannelCredentials credentials) {
       this.target = Objects.requireNonNull(target, "target");
+      this.channelCredentials = Objects.requireNonNull(credentials, "credentials");
+      this.channel = null;
       return this;
     }
 
     /** A channel to the config server, owned by the caller (shared by many watchers, TLS, ...). */
     public Builder channel(Channel channel) {
       this.channel = Objects.requireNonNull(channel, "channel");
+      this.target = null;
+      return this;
+    }
+
+    /**
+     * Feeds the trust bundle the server streams ({@code DiscoveryResponse.trust_bundle}) into
+     * {@code credentials} ({@link MeshCredentials#updateTrust}) whenever it is non-empty and
+     * differs from theirs, so a CA rotation reaches every connection before the new CA signs
+     * anything. An update with a malformed bundle is rejected (NACKed) as a whole; the credentials
+     * keep their roots. A cached update's bundle is not used: it may be older than theirs.
+     */
+    public Builder trustBundleTo(MeshCredentials credentials) {
+      this.trustTarget = Objects.requireNonNull(credentials, "credentials");
       return this;
     }
 

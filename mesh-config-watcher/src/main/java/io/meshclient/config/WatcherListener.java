@@ -3,7 +3,9 @@ package io.meshclient.config;
 import io.grpc.Status;
 import io.meshclient.policy.MeshPolicy;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Events of a policy source ({@link MeshConfigWatcher}, {@link FilePolicySource}), for logs,
@@ -35,4 +37,10 @@ public interface WatcherListener {
 
   /** The cache file could not be used; it is ignored. */
   default void onCacheProblem(Path file, String problem) {}
+
+  /**
+   * The streamed trust bundle changed and was given to the credentials ({@link
+   * MeshConfigWatcher.Builder#trustBundleTo}); {@code roots} is the new bundle.
+   */
+  default void onTrustBundle(String version, List<X509Certificate> roots) {}
 }

@@ -1,49 +1,22 @@
 package io.meshclient.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.meshclient.RandomSource;
 import io.meshclient.config.internal.ReconnectBackoff;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The reconnect schedule, on an injected timer that records what is scheduled and runs it when the
+ * The reconnect schedule, on a {@link FakeClock} timer that runs what is scheduled only when the
  * test says: no sleeping, and the delays are exactly those of the seeded backoff.
  */
 class ReconnectScheduleTest {
-
-  /** Records each scheduled task and its delay; runs a task only when {@link #runNext()} is called. */
-  static final class ManualTimer extends ScheduledThreadPoolExecutor {
-    record Task(Runnable task, long delayNanos) {}
-
-    final BlockingQueue<Task> scheduled = new LinkedBlockingQueue<>();
-
-    ManualTimer() {
-      super(1);
-    }
-
-    @Override
-    public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-      scheduled.add(new Task(command, unit.toNanos(delay)));
-      return super.schedule(() -> {}, 365, TimeUnit.DAYS); // a future that never fires by itself
-    }
-
-    long runNext() throws InterruptedException {
-      Task t = scheduled.poll(20, TimeUnit.SECONDS);
-      assertThat(t).as("a reconnect was scheduled").isNotNull();
-      t.task().run();
-      return t.delayNanos();
-    }
-  }
 
   @Test
   void reconnectsFollowTheSeededBackoffWhileTheServerIsDown() throws Exception {
@@ -51,7 +24,7 @@ class ReconnectScheduleTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    ManualTimer timer = new ManualTimer();
+    FakeClock timer = new FakeClock(Instant.EPOCH);
     List<Long> delays = new ArrayList<>();
     try (MeshConfigWatcher w = MeshConfigWatcher.builder().target("127.0.0.1:" + port)
         .node(NodeIdentity.of("n", "web")).subscribe("orders").sink(new PolicySink() {
@@ -64,11 +37,11 @@ class ReconnectScheduleTest {
         .backoff(Duration.ofSeconds(1), Duration.ofSeconds(10)).random(RandomSource.seeded(99)).timer(timer)
         .build().start()) {
       for (int i = 0; i < 8; i++) {
-        delays.add(timer.runNext());
+        // The failed connection schedules the reconnect from a gRPC thread.
+        await().atMost(Duration.ofSeconds(20)).until(() -> !timer.pending().isEmpty());
+        delays.add(timer.runNext().toNanos());
       }
       assertThat(w.connected()).isFalse();
-    } finally {
-      timer.shutdownNow();
     }
     ReconnectBackoff expected = new ReconnectBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), RandomSource.seeded(99));
     List<Long> want = new ArrayList<>();
