@@ -321,7 +321,7 @@ public final class CertificateRenewer implements AutoCloseable {
       creds.update(identity);
     }
     Instant now = clock.instant();
-    Instant renewAt = renewalTime(identity.leaf());
+    Instant renewAt = renewalTime(identity.leaf(), now);
     cancelTimers();
     next = sync.schedule(this::attempt, nanosUntil(now, renewAt), TimeUnit.NANOSECONDS, timer);
     Instant notAfter = identity.leaf().getNotAfter().toInstant();
@@ -332,9 +332,13 @@ public final class CertificateRenewer implements AutoCloseable {
     first.complete(creds);
   }
 
-  /** Half-way through the lifetime, ±{@link #JITTER} of it. */
-  private Instant renewalTime(X509Certificate leaf) {
-    long notBefore = leaf.getNotBefore().getTime();
+  /**
+   * Half-way through the lifetime, ±{@link #JITTER} of it. The lifetime counts from when the
+   * certificate arrived if it is backdated (CAs backdate for clock skew, by minutes for some): a
+   * one-minute certificate backdated by five would otherwise be renewed at once, again and again.
+   */
+  private Instant renewalTime(X509Certificate leaf, Instant received) {
+    long notBefore = Math.max(leaf.getNotBefore().getTime(), received.toEpochMilli());
     long lifetime = leaf.getNotAfter().getTime() - notBefore;
     double u = random.nextLong(1L << 53) / (double) (1L << 53);
     return Instant.ofEpochMilli(notBefore + (long) (lifetime * (0.5 + JITTER * (2 * u - 1))));

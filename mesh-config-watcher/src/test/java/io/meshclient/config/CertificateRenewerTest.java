@@ -148,9 +148,14 @@ class CertificateRenewerTest {
         .backoff(Duration.ofSeconds(1), Duration.ofSeconds(10)).listener(events);
   }
 
+  /** Half-way from when the certificate was issued (the test server backdates notBefore). */
   private static Instant halfLife(X509Certificate leaf) {
-    Instant nb = leaf.getNotBefore().toInstant();
+    Instant nb = issuedAt(leaf);
     return nb.plus(Duration.between(nb, leaf.getNotAfter().toInstant()).dividedBy(2));
+  }
+
+  private static Instant issuedAt(X509Certificate leaf) {
+    return leaf.getNotBefore().toInstant().plus(TestConfigServer.BACKDATE);
   }
 
   private static byte[] unsignedBytes(BigInteger n) {
@@ -350,13 +355,26 @@ class CertificateRenewerTest {
     }
   }
 
+  @Test
+  void aBackdatedShortCertificateIsRenewedHalfWayThroughWhatIsLeftNotAtOnce() throws Exception {
+    // One minute asked, backdated by one (as the test server does): counted from notBefore, half
+    // its lifetime would already be over on arrival, and the renewer would spin.
+    try (CertificateRenewer r = renewer().ttl(Duration.ofMinutes(1)).build()) {
+      Instant received = clock.now();
+      r.start(Duration.ofSeconds(20));
+      assertThat(events.renewAt.get(0)).isEqualTo(received.plusSeconds(30));
+      assertThat(server.received()).hasSize(1);
+    }
+  }
+
   @ParameterizedTest(name = "u = {0}: renewal at {1} of the lifetime")
   @CsvSource({"0.0, 0.45", "0.5, 0.50", "1.0, 0.55"})
   void renewalJitterStaysWithinFivePercentOfTheLifetime(double u, double fraction) throws Exception {
     try (CertificateRenewer r = renewer().random(fixedRandom(u)).build()) {
       X509Certificate leaf = r.start(Duration.ofSeconds(20)).identity().leaf();
-      long lifetime = leaf.getNotAfter().getTime() - leaf.getNotBefore().getTime();
-      long renewAfter = events.renewAt.get(0).toEpochMilli() - leaf.getNotBefore().getTime();
+      long issued = issuedAt(leaf).toEpochMilli();
+      long lifetime = leaf.getNotAfter().getTime() - issued;
+      long renewAfter = events.renewAt.get(0).toEpochMilli() - issued;
       assertThat((double) renewAfter).isCloseTo(lifetime * fraction, within(2.0));
       assertThat(clock.pending().get(0)).isEqualTo(Duration.between(clock.now(), events.renewAt.get(0)));
     }
