@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class MeshCredentials {
 
+  /** Longer than the 7-day session ticket lifetime limit: then the JDK uses no tickets. */
+  private static final int NO_TICKETS_SECONDS = 8 * 24 * 3600;
+
   private volatile @Nullable WorkloadIdentity identity;
   private volatile List<X509Certificate> trustRoots;
   private final List<Consumer<WorkloadIdentity>> identityListeners = new CopyOnWriteArrayList<>();
@@ -101,7 +104,9 @@ public final class MeshCredentials {
   /**
    * A TLS context for connections governed by {@code peers}: client side or server side alike.
    * Server sockets and engines made from it ask for the client's certificate only if configured
-   * to; {@link #serverSslContext} does that for you.
+   * to; {@link #serverSslContext} does that for you. TLS 1.3 sessions made with it are never
+   * resumed: every connection runs a full handshake that checks the current identities, roots
+   * and policy (keep TLS 1.2, which resumes by session ID, off for mesh traffic).
    */
   public SSLContext sslContext(PeerPolicy peers) {
     try {
@@ -110,6 +115,12 @@ public final class MeshCredentials {
           new javax.net.ssl.KeyManager[] {keyManager()},
           new TrustManager[] {trustManager(peers)},
           null);
+      // Never resume a session: resumption skips the certificate checks, so a rotated identity,
+      // a new trust bundle or a changed policy would not apply to the resumed connection. TLS 1.3
+      // resumes only with session tickets, and the JDK neither issues nor keeps tickets when the
+      // session cache's timeout exceeds their 7-day lifetime limit (RFC 8446 4.6.1).
+      context.getClientSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
+      context.getServerSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLSv1.3 is not available in this JDK", e);
@@ -123,7 +134,8 @@ public final class MeshCredentials {
    * server socket, server-side socket and engine made from it (and its default {@code
    * SSLParameters}) asks for the caller's certificate as {@code inbound}'s mode is when it is
    * made: required ({@code needClientAuth}) under STRICT, requested ({@code wantClientAuth})
-   * otherwise. Read the caller's identity with {@link SpiffeId#fromSession}.
+   * otherwise. They speak TLS 1.3 only, and never resume a session (see {@link #sslContext}). Read
+   * the caller's identity with {@link SpiffeId#fromSession}.
    *
    * <pre>{@code
    * HttpsServer server = HttpsServer.create(new InetSocketAddress(8443), 0);

@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A server-side {@link SSLContext}: the mesh's key and trust managers, and every server-side
- * socket, server socket and engine made from it asks for the client's certificate, as the inbound
- * policy's mode says at the time it is made: required under STRICT, requested otherwise. The
+ * socket, server socket and engine made from it speaks TLS 1.3 and asks for the client's
+ * certificate, as the inbound policy's mode says at the time it is made: required under STRICT,
+ * requested otherwise. The
  * default {@link SSLParameters} say the same, because servers that configure engines from them
  * (the JDK {@code HttpsServer}'s default {@code HttpsConfigurator}) would otherwise reset it.
  * Servers that set client authentication themselves (Netty's {@code ClientAuth}, Jetty's
@@ -42,8 +43,14 @@ public final class ServerSslContext extends SSLContext {
     return new ServerSslContext(delegate, inbound);
   }
 
-  /** Client authentication as the inbound mode is now: required under STRICT, else requested. */
+  private static final String[] TLS_1_3 = {"TLSv1.3"};
+
+  /**
+   * TLS 1.3 only (TLS 1.2 would resume sessions by ID, skipping the client's certificate check),
+   * and client authentication as the inbound mode is now: required under STRICT, else requested.
+   */
   private static SSLParameters withClientAuth(SSLParameters p, PeerPolicy inbound) {
+    p.setProtocols(TLS_1_3);
     if (inbound.mode() == TlsMode.STRICT) {
       p.setNeedClientAuth(true);
     } else {
