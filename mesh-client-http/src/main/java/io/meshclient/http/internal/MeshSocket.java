@@ -29,6 +29,9 @@ final class MeshSocket extends Socket {
   private volatile Socket io = tcp;
 
   private volatile boolean closed;
+  /** For an mTLS connection: the client's TLS state and the identity generation it was made in. */
+  private volatile @Nullable MeshTls tls;
+  private int generation;
 
   MeshSocket(MeshSocketFactory factory) {
     this.factory = factory;
@@ -50,8 +53,13 @@ final class MeshSocket extends Socket {
     if (target.transport() == TlsMode.DISABLE) {
       return;
     }
+    MeshTls owner = factory.tls();
+    int madeIn = owner == null ? 0 : owner.generation(); // read first: a rotation during the handshake retires it
     Socket secured = factory.tls(target).secure((FirstBytesSocket) tcp, target, timeout);
-    if (!(secured instanceof SSLSocket)) {
+    if (secured instanceof SSLSocket) {
+      generation = madeIn;
+      tls = owner;
+    } else {
       tcp = secured; // PERMISSIVE, plaintext peer: a new plain connection
     }
     io = secured;
@@ -267,9 +275,16 @@ final class MeshSocket extends Socket {
     return io.isInputShutdown();
   }
 
+  /**
+   * Also true for an mTLS connection made before the client's latest identity update: it takes
+   * no new request. OkHttp checks this when it takes a connection from its pool for a new
+   * exchange (never during one), finds the connection unfit, closes it and opens a new one that
+   * presents the new certificate; the exchange in flight on it finishes normally.
+   */
   @Override
   public boolean isOutputShutdown() {
-    return io.isOutputShutdown();
+    MeshTls t = tls;
+    return (t != null && t.generation() != generation) || io.isOutputShutdown();
   }
 
   @Override

@@ -105,6 +105,10 @@ public final class MeshSocketFactory extends SocketFactory {
     return true;
   }
 
+  @Nullable MeshTls tls() {
+    return tls;
+  }
+
   /** How a socket made here secures a TLS target: this client's credentials. */
   ServiceTls tls(Target target) throws IOException {
     ServiceTls service = tls == null ? null : tls.service(target.service());

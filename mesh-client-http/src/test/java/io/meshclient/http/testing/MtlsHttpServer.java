@@ -41,6 +41,8 @@ public final class MtlsHttpServer implements AutoCloseable {
   public final List<BigInteger> callerSerials = new CopyOnWriteArrayList<>();
   public final AtomicInteger requests = new AtomicInteger();
   public final AtomicInteger failedHandshakes = new AtomicInteger();
+  /** Connections opened before the last {@link #drain} answer their next request and close. */
+  private final AtomicInteger drains = new AtomicInteger();
 
   public MtlsHttpServer(String name, SSLContext tls, boolean acceptPlaintext) throws IOException {
     this.name = name;
@@ -50,6 +52,15 @@ public final class MtlsHttpServer implements AutoCloseable {
     Thread acceptor = new Thread(this::accept, "mtls-http-accept-" + name);
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /**
+   * Drains the open connections gracefully, as a server does after rotating its certificate: each
+   * answers its next request with {@code Connection: close} and closes, so that clients reconnect
+   * and see the new certificate. No request fails for it.
+   */
+  public void drain() {
+    drains.incrementAndGet();
   }
 
   public int port() {
@@ -73,6 +84,7 @@ public final class MtlsHttpServer implements AutoCloseable {
 
   private void serve(Socket tcp) {
     Socket s = tcp;
+    int drainsAtStart = drains.get();
     try {
       InputStream in = tcp.getInputStream();
       int first = in.read();
@@ -101,7 +113,7 @@ public final class MtlsHttpServer implements AutoCloseable {
         transport = "tls " + caller + " " + serial(session.getLocalCertificates());
         consumed = new byte[0];
       }
-      serveRequests(consumed, in, s.getOutputStream(), (name + " " + transport).getBytes(StandardCharsets.UTF_8));
+      serveRequests(consumed, in, s.getOutputStream(), (name + " " + transport).getBytes(StandardCharsets.UTF_8), drainsAtStart);
     } catch (IOException e) {
       // the client closed the connection
     } finally {
@@ -127,11 +139,11 @@ public final class MtlsHttpServer implements AutoCloseable {
   }
 
   /** GETs without bodies: each request ends at the first CRLF CRLF. */
-  private void serveRequests(byte[] consumed, InputStream in, OutputStream out, byte[] body)
+  private void serveRequests(byte[] consumed, InputStream in, OutputStream out, byte[] body, int drainsAtStart)
       throws IOException {
-    byte[] head =
-        ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length + "\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII);
+    String headers = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length + "\r\n";
+    byte[] head = (headers + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] lastHead = (headers + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     int matched = 0;
     byte[] buf = new byte[8192];
     int n = consumed.length;
@@ -146,9 +158,13 @@ public final class MtlsHttpServer implements AutoCloseable {
         }
         if (matched == 4) {
           requests.incrementAndGet();
-          out.write(head);
+          boolean last = drains.get() != drainsAtStart;
+          out.write(last ? lastHead : head);
           out.write(body);
           out.flush();
+          if (last) {
+            return;
+          }
           matched = 0;
         }
       }
