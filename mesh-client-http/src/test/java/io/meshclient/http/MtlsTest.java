@@ -254,6 +254,21 @@ class MtlsTest {
   }
 
   @Test
+  void aNonMeshHttpsHostPassesThroughWithOkHttpsOwnTlsOverTheMeshSocket() throws Exception {
+    MtlsHttpServer server = server("direct", serverCreds(ORDERS));
+    PeerPolicy peer = PeerPolicy.fixed("direct", TlsMode.STRICT, List.of(ORDERS));
+    Mesh mesh = Mesh.builder().build();
+    mesh.update(MeshPolicy.builder().version("1").service(orders(TlsMode.STRICT, server.port()).build()).build());
+    OkHttpClient.Builder own =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(clientCreds.sslContext(peer).getSocketFactory(), clientCreds.trustManager(peer))
+            .hostnameVerifier((host, session) -> true);
+    client = MeshHttp.builder(mesh).credentials(clientCreds).addTo(own).build();
+    assertThat(Fleet.get(client, "https://127.0.0.1:" + server.port() + "/x")).startsWith("direct tls " + FRONTEND);
+    assertThat(Fleet.get(client, "http://orders/x")).startsWith("direct tls " + FRONTEND);
+  }
+
+  @Test
   void theNextConnectionMeetsTheCurrentIdentitiesNotAResumedSession() throws Exception {
     MtlsHttpServer server = server("orders", serverCreds(ORDERS));
     Mesh mesh = Mesh.builder().build();

@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
  * committed before its first attempt); a response that will be retried is closed before the
  * backoff (its first 64 KiB kept as the answer in case the retry cannot start); a retry waits the
- * engine's backoff on the calling thread; attempts after the first carry the endpoint's address in
- * their URL (see {@link EndpointRoute#retryRequest}).
+ * engine's backoff on the calling thread; attempts after the first carry a URL naming the
+ * endpoint's route (see {@link EndpointRoute#retryRequest}).
  */
 public final class MeshInterceptor implements Interceptor {
 
