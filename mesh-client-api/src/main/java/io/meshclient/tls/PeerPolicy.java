@@ -36,8 +36,7 @@ public interface PeerPolicy {
 
       @Override
       public List<String> identities() {
-        ServicePolicy p = handle.policy();
-        return p == null ? List.of() : p.identities();
+        return identitiesOf(handle);
       }
     };
   }
@@ -61,10 +60,14 @@ public interface PeerPolicy {
 
       @Override
       public List<String> identities() {
-        ServicePolicy p = handle.policy();
-        return p == null ? List.of() : p.identities();
+        return identitiesOf(handle);
       }
     };
+  }
+
+  private static List<String> identitiesOf(ServiceHandle handle) {
+    ServicePolicy p = handle.policy();
+    return p == null ? List.of() : p.identities();
   }
 
   /** A fixed policy: {@code mode} with these identities. */

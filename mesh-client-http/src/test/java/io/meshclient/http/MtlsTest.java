@@ -208,6 +208,33 @@ class MtlsTest {
   }
 
   @Test
+  void strictToASilentEndpointFailsOnTheReadTimeoutAndACancelSaysNothingAboutThePeer() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      // Never accepts: the kernel completes the TCP handshake, nobody answers the ClientHello.
+      client(orders(TlsMode.STRICT, silent.getLocalPort())
+          .retry(RetryPolicy.builder().maxAttempts(1).perTryTimeout(Duration.ofMillis(300)).build())
+          .build());
+      assertThatThrownBy(() -> Fleet.get(client, "http://orders/x"))
+          .isInstanceOf(SSLHandshakeException.class)
+          .hasMessage("meshclient: mTLS to service 'orders' endpoint 127.0.0.1:" + silent.getLocalPort()
+              + " failed: no answer to the TLS ClientHello within 300 ms");
+
+      // PERMISSIVE, cancelled during the handshake (callTimeout): the socket was closed on this
+      // side, so there is nothing to report about the peer and no plaintext fallback to try.
+      Fleet.shutdown(client);
+      OkHttpClient impatient =
+          client(orders(TlsMode.PERMISSIVE, silent.getLocalPort())
+              .retry(RetryPolicy.builder().maxAttempts(1).perTryTimeout(Duration.ofSeconds(5)).build())
+              .build())
+              .newBuilder().callTimeout(Duration.ofMillis(300)).build();
+      assertThatThrownBy(() -> Fleet.get(impatient, "http://orders/x"))
+          .isInstanceOf(java.io.InterruptedIOException.class)
+          .hasMessage("timeout");
+    }
+    assertThat(reports).isEmpty();
+  }
+
+  @Test
   void permissiveCallsAPlaintextServerInPlaintextAndReportsItOncePerEndpoint() throws Exception {
     try (Fleet plaintext = new Fleet(1)) {
       client(orders(TlsMode.PERMISSIVE, plaintext.port(0)).build());

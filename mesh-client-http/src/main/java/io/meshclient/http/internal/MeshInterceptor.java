@@ -102,7 +102,7 @@ public final class MeshInterceptor implements Interceptor {
       throw rejected(call, null);
     }
     try {
-      TlsMode transport = transport(call, request, service);
+      TlsMode transport = transport(call, request);
       long callTimeout = chain.call().timeout().timeoutNanos();
       if (callTimeout > 0) {
         call.limitDeadline(callTimeout); // OkHttp's callTimeout bounds all attempts too
@@ -204,8 +204,7 @@ public final class MeshInterceptor implements Interceptor {
    * and PERMISSIVE when the client has credentials, else plaintext. Never downgrades STRICT: it
    * is refused, before anything is sent, when mTLS cannot be had.
    */
-  private TlsMode transport(MeshCall call, Request request, ServiceClient service)
-      throws IOException {
+  private TlsMode transport(MeshCall call, Request request) throws IOException {
     ServicePolicy policy = call.policy();
     TlsMode mode = policy.tls();
     if (mode == TlsMode.DISABLE) {
@@ -213,10 +212,10 @@ public final class MeshInterceptor implements Interceptor {
     }
     if (mode == TlsMode.STRICT) {
       String why = null;
-      if (!service.hasTls()) {
+      if (tls == null) {
         why = "this client has no mTLS credentials"
             + " (expected: MeshHttp.builder(mesh).credentials(meshCredentials))";
-      } else if (tls != null && tls.credentials.identity() == null) {
+      } else if (tls.credentials.identity() == null) {
         why = "its credentials hold no workload identity yet"
             + " (expected: MeshCredentials.update(identity) once the certificate is issued)";
       } else if (request.isHttps()) {
@@ -229,7 +228,7 @@ public final class MeshInterceptor implements Interceptor {
       }
     }
     // PERMISSIVE without credentials, or over https://: as before mTLS, OkHttp's own transport.
-    return service.hasTls() && !request.isHttps() ? mode : TlsMode.DISABLE;
+    return tls != null && !request.isHttps() ? mode : TlsMode.DISABLE;
   }
 
   private static void backoff(Chain chain, MeshCall call) throws IOException {

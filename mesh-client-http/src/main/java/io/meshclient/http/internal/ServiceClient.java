@@ -21,7 +21,6 @@ final class ServiceClient {
 
   final ServiceHandle handle;
   private final HttpTelemetry telemetry;
-  private final @Nullable ServiceTls tls;
   private final ConcurrentHashMap<Endpoint, AtomicReferenceArray<EndpointRoute>> routes =
       new ConcurrentHashMap<>();
   private final ThreadLocal<CallSlot> calls;
@@ -29,7 +28,9 @@ final class ServiceClient {
   ServiceClient(ServiceHandle handle, HttpTelemetry telemetry, @Nullable MeshTls tls) {
     this.handle = handle;
     this.telemetry = telemetry;
-    this.tls = tls == null ? null : tls.service(handle); // registered before any TLS route exists
+    if (tls != null) {
+      tls.service(handle); // registered before any mTLS route exists: its sockets look it up
+    }
     this.calls = ThreadLocal.withInitial(() -> new CallSlot(handle.newCall()));
   }
 
@@ -52,11 +53,6 @@ final class ServiceClient {
     if (slot.call == call) {
       slot.busy = false;
     }
-  }
-
-  /** Whether this client can speak mTLS to the service (it has credentials). */
-  boolean hasTls() {
-    return tls != null;
   }
 
   /** The route of {@code endpoint} over {@code transport}; its first use creates it (rare). */

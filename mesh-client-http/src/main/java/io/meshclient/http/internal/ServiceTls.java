@@ -76,6 +76,9 @@ final class ServiceTls {
       tls.startHandshake();
       return tls; // MeshSocket closes both
     } catch (IOException e) {
+      if (tcp.isClosed()) {
+        throw e; // closed on this side (the call was cancelled): nothing to say about the peer
+      }
       tcp.keepAvailableBytes();
       closeQuietly(tls);
       closeQuietly(tcp);
@@ -86,6 +89,12 @@ final class ServiceTls {
             e);
       }
       String answer = answer(tcp, e, readTimeout);
+      if (target.transport() == TlsMode.STRICT && tcp.firstBytes() == null && e instanceof SocketTimeoutException) {
+        throw handshakeFailed(
+            "meshclient: mTLS to service '" + handle.name() + "' endpoint " + target.endpoint()
+                + " failed: no answer to the TLS ClientHello within " + readTimeout + " ms",
+            e);
+      }
       if (target.transport() == TlsMode.STRICT) {
         throw handshakeFailed(
             "meshclient: service '" + handle.name() + "' requires mTLS (tls: STRICT) but endpoint "
