@@ -55,7 +55,7 @@ final class MeshSocket extends Socket {
     }
     MeshTls owner = factory.tls();
     int madeIn = owner == null ? 0 : owner.generation(); // read first: a rotation during the handshake retires it
-    Socket secured = factory.tls(target).secure((FirstBytesSocket) tcp, target, timeout);
+    Socket secured = factory.serviceTls(target).secure((FirstBytesSocket) tcp, target, timeout);
     if (secured instanceof SSLSocket) {
       generation = madeIn;
       tls = owner;

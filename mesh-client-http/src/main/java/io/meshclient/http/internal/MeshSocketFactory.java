@@ -110,7 +110,7 @@ public final class MeshSocketFactory extends SocketFactory {
   }
 
   /** How a socket made here secures a TLS target: this client's credentials. */
-  ServiceTls tls(Target target) throws IOException {
+  ServiceTls serviceTls(Target target) throws IOException {
     ServiceTls service = tls == null ? null : tls.service(target.service());
     if (service == null) {
       // Routes with a TLS marker are made only by the interceptor that owns this factory.

@@ -82,36 +82,37 @@ final class ServiceTls {
       tcp.keepAvailableBytes();
       closeQuietly(tls);
       closeQuietly(tcp);
-      if (tcp.peerSpokeTls()) {
-        throw handshakeFailed(
-            "meshclient: mTLS to service '" + handle.name() + "' endpoint " + target.endpoint()
-                + " failed: " + e.getMessage(),
-            e);
-      }
-      String answer = answer(tcp, e, readTimeout);
-      if (target.transport() == TlsMode.STRICT && tcp.firstBytes() == null && e instanceof SocketTimeoutException) {
-        throw handshakeFailed(
-            "meshclient: mTLS to service '" + handle.name() + "' endpoint " + target.endpoint()
-                + " failed: no answer to the TLS ClientHello within " + readTimeout + " ms",
-            e);
-      }
-      if (target.transport() == TlsMode.STRICT) {
-        throw handshakeFailed(
-            "meshclient: service '" + handle.name() + "' requires mTLS (tls: STRICT) but endpoint "
-                + target.endpoint() + " does not speak TLS: it " + answer
-                + " (expected: a TLS 1.3 handshake; no plaintext fallback under STRICT)",
-            e);
-      }
-      if (reportedPlaintext.add(target.endpoint())) {
-        credentials.report(
-            "PERMISSIVE: service '" + handle.name() + "' endpoint " + target.endpoint()
-                + " does not speak TLS (it " + answer + "): calling it in plaintext");
-      }
-      Socket plain = new Socket();
-      plain.setSoTimeout(readTimeout);
-      plain.connect(target.address(), connectTimeout);
-      return plain;
+      return plaintextOrThrow(tcp, target, e, readTimeout, connectTimeout);
     }
+  }
+
+  /** After a failed handshake: why, in an exception, or under PERMISSIVE a plaintext connection. */
+  private Socket plaintextOrThrow(
+      FirstBytesSocket tcp, MeshSocketFactory.Target target, IOException e, int readTimeout, int connectTimeout)
+      throws IOException {
+    String failed = "meshclient: mTLS to service '" + handle.name() + "' endpoint " + target.endpoint() + " failed: ";
+    if (tcp.peerSpokeTls()) {
+      throw handshakeFailed(failed + e.getMessage(), e);
+    }
+    boolean silent = tcp.firstBytes() == null && e instanceof SocketTimeoutException;
+    if (target.transport() == TlsMode.STRICT) {
+      throw handshakeFailed(
+          silent
+              ? failed + "no answer to the TLS ClientHello within " + readTimeout + " ms"
+              : "meshclient: service '" + handle.name() + "' requires mTLS (tls: STRICT) but endpoint "
+                  + target.endpoint() + " does not speak TLS: it " + answer(tcp, e, readTimeout)
+                  + " (expected: a TLS 1.3 handshake; no plaintext fallback under STRICT)",
+          e);
+    }
+    if (reportedPlaintext.add(target.endpoint())) {
+      credentials.report(
+          "PERMISSIVE: service '" + handle.name() + "' endpoint " + target.endpoint()
+              + " does not speak TLS (it " + answer(tcp, e, readTimeout) + "): calling it in plaintext");
+    }
+    Socket plain = new Socket();
+    plain.setSoTimeout(readTimeout);
+    plain.connect(target.address(), connectTimeout);
+    return plain;
   }
 
   private static String answer(FirstBytesSocket tcp, IOException e, int readTimeout) {
