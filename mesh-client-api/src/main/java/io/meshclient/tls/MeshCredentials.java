@@ -2,6 +2,7 @@ package io.meshclient.tls;
 
 import io.meshclient.internal.tls.MeshKeyManager;
 import io.meshclient.internal.tls.MeshTrustManager;
+import io.meshclient.internal.tls.ServerSslContext;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -22,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * already open keep the identity they were made with.
  */
 public final class MeshCredentials {
+
+  /** Longer than the 7-day session ticket lifetime limit: then the JDK uses no tickets. */
+  private static final int NO_TICKETS_SECONDS = 8 * 24 * 3600;
 
   private volatile @Nullable WorkloadIdentity identity;
   private volatile List<X509Certificate> trustRoots;
@@ -88,7 +92,22 @@ public final class MeshCredentials {
     return new MeshTrustManager(this::trustRoots, peers, reporter);
   }
 
-  /** A TLS context for connections governed by {@code peers}: client side or server side alike. */
+  /**
+   * Reports a peer that a PERMISSIVE policy let through although it is not allowed (an unknown
+   * identity, or an endpoint that does not speak TLS), through the reporter given to {@link
+   * #create}. Adapters call it; the trust manager already does for identities.
+   */
+  public void report(String message) {
+    reporter.accept(message);
+  }
+
+  /**
+   * A TLS context for connections governed by {@code peers}: client side or server side alike.
+   * Server sockets and engines made from it ask for the client's certificate only if configured
+   * to; {@link #serverSslContext} does that for you. TLS 1.3 sessions made with it are never
+   * resumed: every connection runs a full handshake that checks the current identities, roots
+   * and policy (keep TLS 1.2, which resumes by session ID, off for mesh traffic).
+   */
   public SSLContext sslContext(PeerPolicy peers) {
     try {
       SSLContext context = SSLContext.getInstance("TLSv1.3");
@@ -96,9 +115,37 @@ public final class MeshCredentials {
           new javax.net.ssl.KeyManager[] {keyManager()},
           new TrustManager[] {trustManager(peers)},
           null);
+      // Never resume a session: resumption skips the certificate checks, so a rotated identity,
+      // a new trust bundle or a changed policy would not apply to the resumed connection. TLS 1.3
+      // resumes only with session tickets, and the JDK neither issues nor keeps tickets when the
+      // session cache's timeout exceeds their 7-day lifetime limit (RFC 8446 4.6.1).
+      context.getClientSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
+      context.getServerSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLSv1.3 is not available in this JDK", e);
     }
+  }
+
+  /**
+   * A TLS context for a service's inbound side, for any server that takes an {@link SSLContext}
+   * (the JDK {@code HttpsServer}, Jetty, Netty, gRPC's Netty server...). It presents the current
+   * identity, checks callers against the trust bundle and {@code inbound}'s identities, and every
+   * server socket, server-side socket and engine made from it (and its default {@code
+   * SSLParameters}) asks for the caller's certificate as {@code inbound}'s mode is when it is
+   * made: required ({@code needClientAuth}) under STRICT, requested ({@code wantClientAuth})
+   * otherwise. They speak TLS 1.3 only, and never resume a session (see {@link #sslContext}). Read
+   * the caller's identity with {@link SpiffeId#fromSession}.
+   *
+   * <pre>{@code
+   * HttpsServer server = HttpsServer.create(new InetSocketAddress(8443), 0);
+   * server.setHttpsConfigurator(new HttpsConfigurator(creds.serverSslContext(
+   *     PeerPolicy.fixed("inbound", TlsMode.STRICT, List.of("spiffe://example.org/ns/shop/sa/frontend")))));
+   * }</pre>
+   *
+   * <p>Its {@code init} refuses to run: the credentials own its key and trust material.
+   */
+  public SSLContext serverSslContext(PeerPolicy inbound) {
+    return ServerSslContext.create(sslContext(inbound), inbound);
   }
 }

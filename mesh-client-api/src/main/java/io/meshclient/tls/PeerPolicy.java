@@ -36,10 +36,38 @@ public interface PeerPolicy {
 
       @Override
       public List<String> identities() {
-        ServicePolicy p = handle.policy();
-        return p == null ? List.of() : p.identities();
+        return identitiesOf(handle);
       }
     };
+  }
+
+  /**
+   * {@code mode}, with the identities the service's policy allows at each handshake: for an
+   * adapter that chose the connection's mode itself (it keeps connections of different modes
+   * apart), so that the check matches the transport even while the policy changes.
+   */
+  static PeerPolicy of(ServiceHandle handle, TlsMode mode) {
+    return new PeerPolicy() {
+      @Override
+      public String name() {
+        return handle.name();
+      }
+
+      @Override
+      public TlsMode mode() {
+        return mode;
+      }
+
+      @Override
+      public List<String> identities() {
+        return identitiesOf(handle);
+      }
+    };
+  }
+
+  private static List<String> identitiesOf(ServiceHandle handle) {
+    ServicePolicy p = handle.policy();
+    return p == null ? List.of() : p.identities();
   }
 
   /** A fixed policy: {@code mode} with these identities. */

@@ -1,6 +1,7 @@
 package io.meshclient.tls;
 
 import java.net.URI;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -87,6 +90,28 @@ public record SpiffeId(String trustDomain, String path) {
       return parse(uris.get(0));
     } catch (IllegalArgumentException e) {
       throw new CertificateParsingException("bad SPIFFE URI SAN '" + uris.get(0) + "': " + e.getMessage());
+    }
+  }
+
+  /**
+   * The SPIFFE ID the peer of {@code session} authenticated with (on a server: the caller), or null
+   * when the peer presented no certificate or its certificate carries no valid SPIFFE ID (treat
+   * such a peer as unauthenticated). Under a STRICT policy the handshake already refused both.
+   */
+  public static @Nullable SpiffeId fromSession(SSLSession session) {
+    Certificate[] peer;
+    try {
+      peer = session.getPeerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      return null; // no client certificate (PERMISSIVE), or not a TLS session with peer auth
+    }
+    if (peer.length == 0 || !(peer[0] instanceof X509Certificate leaf)) {
+      return null;
+    }
+    try {
+      return fromCertificate(leaf);
+    } catch (CertificateParsingException e) {
+      return null;
     }
   }
 

@@ -179,6 +179,25 @@ class MeshCredentialsTest {
   }
 
   @Test
+  void anIdentityUpdateDuringAHandshakeNeverPairsTheOldCertificateWithTheNewKey() throws Exception {
+    javax.net.ssl.X509ExtendedKeyManager km = client.keyManager();
+    WorkloadIdentity before = client.identity();
+    String alias = km.chooseClientAlias(new String[] {"EC"}, null, null);
+    client.update(ca.issue(CLIENT)); // lands between the alias and the chain/key reads
+    assertThat(km.getCertificateChain(alias)).containsExactly(before.leaf());
+    assertThat(km.getPrivateKey(alias)).isSameAs(before.key());
+    String next = km.chooseClientAlias(new String[] {"EC"}, null, null);
+    assertThat(next).isNotEqualTo(alias);
+    assertThat(km.getCertificateChain(next)).containsExactly(client.identity().leaf());
+    assertThat(km.getPrivateKey(next)).isSameAs(client.identity().key());
+    for (int i = 0; i < 10; i++) {
+      client.update(ca.issue(CLIENT));
+      km.chooseClientAlias(new String[] {"EC"}, null, null);
+    }
+    assertThat(km.getPrivateKey(alias)).as("long-rotated identities are forgotten").isNull();
+  }
+
+  @Test
   void spiffeIdsParseAndRefuseNonsense() {
     assertThat(SpiffeId.parse(ORDERS)).isEqualTo(SpiffeId.of("example.org", "shop", "orders"));
     assertThatThrownBy(() -> SpiffeId.parse("https://example.org/x"))

@@ -4,6 +4,8 @@ import io.meshclient.Mesh;
 import io.meshclient.http.internal.HttpTelemetry;
 import io.meshclient.http.internal.MeshInterceptor;
 import io.meshclient.http.internal.MeshSocketFactory;
+import io.meshclient.http.internal.MeshTls;
+import io.meshclient.tls.MeshCredentials;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.net.Proxy;
@@ -30,6 +32,10 @@ import org.jspecify.annotations.Nullable;
  * the logical name. Requests to other hosts pass through untouched unless {@link
  * Builder#unknownHosts(UnknownHosts) configured to be refused}. A refused request fails with
  * {@link MeshHttpRejectedException}. See {@code docs/http.md} for the retry rules.
+ *
+ * <p>With {@link Builder#credentials workload credentials}, calls to a service whose policy says
+ * {@code tls: STRICT} or {@code PERMISSIVE} use mutual TLS with SPIFFE peer checks, under the same
+ * {@code http://} URLs: the mesh chooses the transport per the service's live policy.
  *
  * <p>Tracing and metrics use the {@link GlobalOpenTelemetry} if one is set when the client is
  * built, or the one given to {@link Builder#openTelemetry}; with none, they cost nothing.
@@ -81,6 +87,7 @@ public final class MeshHttp {
     private UnknownHosts unknownHosts = UnknownHosts.PASS_THROUGH;
     private @Nullable OpenTelemetry openTelemetry;
     private long bufferBodyBytes;
+    private @Nullable MeshCredentials credentials;
 
     private Builder(Mesh mesh) {
       this.mesh = Objects.requireNonNull(mesh, "mesh");
@@ -118,6 +125,24 @@ public final class MeshHttp {
       return this;
     }
 
+    /**
+     * The workload's mTLS credentials: calls to services whose policy says {@code tls: STRICT} use
+     * mutual TLS only (a plaintext peer, an untrusted or expired certificate, or a SPIFFE ID the
+     * policy does not allow fail the attempt with an {@code SSLHandshakeException} that names the
+     * service, the endpoint and why); {@code PERMISSIVE} tries mutual TLS and falls back to
+     * plaintext for a peer that does not speak TLS, reporting it through the credentials' reporter
+     * once per endpoint. URLs stay {@code http://service/...}; each connection's transport follows
+     * the policy the call started with, and connections of different transports are pooled apart.
+     * {@link MeshCredentials#update Identity rotation} needs no rebuild: a client made by {@link
+     * #client()} or {@link #addTo} closes its idle connections after each update, so new
+     * connections present the new certificate. Without credentials, STRICT services are refused
+     * and PERMISSIVE ones are called in plaintext.
+     */
+    public Builder credentials(MeshCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
     /** A new client with OkHttp's defaults plus the mesh. */
     public OkHttpClient client() {
       return addTo(new OkHttpClient.Builder()).build();
@@ -145,13 +170,18 @@ public final class MeshHttp {
       // One probe build reads the builder's settings (the builder has no getters); it starts no
       // threads and shares the builder's pool and dispatcher.
       OkHttpClient probe = builder.build();
+      MeshTls tls = tls();
+      MeshSocketFactory sockets = socketFactory(tls);
       if (probe.socketFactory() == SocketFactory.getDefault()) {
-        // Plain sockets that also understand mesh endpoint addresses: then requests need no
+        // Sockets that also understand mesh endpoint addresses: then requests need no
         // per-attempt socket factory override. A custom factory is left alone (and bypassed for
         // mesh endpoints, attempt by attempt).
-        builder.socketFactory(MeshSocketFactory.INSTANCE);
+        builder.socketFactory(sockets);
       }
-      builder.interceptors().add(0, interceptor(mayUseProxy(probe)));
+      if (tls != null) {
+        tls.evictIdleOnRotation(probe.connectionPool());
+      }
+      builder.interceptors().add(0, interceptor(mayUseProxy(probe), sockets, tls));
       return builder;
     }
 
@@ -174,13 +204,25 @@ public final class MeshHttp {
 
     /**
      * The bare interceptor, for a chain assembled by hand. It must be an application interceptor
-     * (OkHttp refuses connection overrides in network interceptors).
+     * (OkHttp refuses connection overrides in network interceptors). With {@link #credentials},
+     * identity rotation does not close the client's idle connections (the interceptor does not
+     * know the pool): they present the old certificate until OkHttp retires them.
      */
     public Interceptor interceptor() {
-      return interceptor(false);
+      MeshTls tls = tls();
+      return interceptor(false, socketFactory(tls), tls);
     }
 
-    private Interceptor interceptor(boolean forceDirect) {
+    private @Nullable MeshTls tls() {
+      return credentials == null ? null : new MeshTls(credentials);
+    }
+
+    private static MeshSocketFactory socketFactory(@Nullable MeshTls tls) {
+      return tls == null ? MeshSocketFactory.INSTANCE : new MeshSocketFactory(tls);
+    }
+
+    private Interceptor interceptor(
+        boolean forceDirect, MeshSocketFactory sockets, @Nullable MeshTls tls) {
       OpenTelemetry otel = openTelemetry;
       if (otel == null && GlobalOpenTelemetry.isSet()) {
         otel = GlobalOpenTelemetry.get();
@@ -190,7 +232,9 @@ public final class MeshHttp {
           unknownHosts == UnknownHosts.REFUSE,
           forceDirect,
           HttpTelemetry.create(otel),
-          bufferBodyBytes);
+          bufferBodyBytes,
+          sockets,
+          tls);
     }
   }
 }

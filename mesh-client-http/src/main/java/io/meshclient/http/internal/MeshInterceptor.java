@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * <p>What this layer adds to the engine's rules: a one-shot body is never replayed (the call is
  * committed before its first attempt); a response that will be retried is closed before the
  * backoff (its first 64 KiB kept as the answer in case the retry cannot start); a retry waits the
- * engine's backoff on the calling thread; attempts after the first carry the endpoint's address in
- * their URL (see {@link EndpointRoute#retryRequest}).
+ * engine's backoff on the calling thread; attempts after the first carry a URL naming the
+ * endpoint's route (see {@link EndpointRoute#retryRequest}).
  */
 public final class MeshInterceptor implements Interceptor {
 
@@ -42,19 +42,29 @@ public final class MeshInterceptor implements Interceptor {
   private final boolean forceDirect;
   private final HttpTelemetry telemetry;
   private final long bufferBodyBytes;
+  private final MeshSocketFactory sockets;
+  private final @Nullable MeshTls tls;
   private final ConcurrentHashMap<String, ServiceClient> services = new ConcurrentHashMap<>();
 
+  /**
+   * @param sockets the client's socket factory for mesh endpoints (it knows {@code tls})
+   * @param tls the client's mTLS credentials, or null for plaintext only
+   */
   public MeshInterceptor(
       Mesh mesh,
       boolean refuseUnknownHosts,
       boolean forceDirect,
       HttpTelemetry telemetry,
-      long bufferBodyBytes) {
+      long bufferBodyBytes,
+      MeshSocketFactory sockets,
+      @Nullable MeshTls tls) {
     this.mesh = mesh;
     this.refuseUnknownHosts = refuseUnknownHosts;
     this.forceDirect = forceDirect;
     this.telemetry = telemetry;
     this.bufferBodyBytes = bufferBodyBytes;
+    this.sockets = sockets;
+    this.tls = tls;
   }
 
   @Override
@@ -81,7 +91,7 @@ public final class MeshInterceptor implements Interceptor {
   }
 
   private ServiceClient newService(String host) {
-    ServiceClient s = new ServiceClient(mesh.service(host), telemetry);
+    ServiceClient s = new ServiceClient(mesh.service(host), telemetry, tls);
     telemetry.serviceAdded(s.handle);
     return s;
   }
@@ -92,7 +102,7 @@ public final class MeshInterceptor implements Interceptor {
       throw rejected(call, null);
     }
     try {
-      requireTransport(call);
+      TlsMode transport = transport(call, request);
       long callTimeout = chain.call().timeout().timeoutNanos();
       if (callTimeout > 0) {
         call.limitDeadline(callTimeout); // OkHttp's callTimeout bounds all attempts too
@@ -118,7 +128,7 @@ public final class MeshInterceptor implements Interceptor {
         previous = null;
         previousFailure = null;
         Endpoint endpoint = call.endpoint(attempt);
-        EndpointRoute route = service.route(endpoint, chain.getDns());
+        EndpointRoute route = service.route(endpoint, transport, chain.getDns());
         Chain attemptChain = attemptChain(chain, route, call.attemptTimeoutNanos(attempt));
         Request sent = attempt == 0 ? request : route.retryRequest(request);
         Response response;
@@ -159,13 +169,13 @@ public final class MeshInterceptor implements Interceptor {
   private static final long MAX_KEPT_BODY = 64 * 1024;
 
   /**
-   * The chain one attempt runs on: the endpoint's route, and the attempt's time limit. The one
-   * place where an attempt's transport is chosen (the identity issue adds mTLS here).
+   * The chain one attempt runs on: the endpoint's route (which carries the transport, see {@link
+   * EndpointRoute}), and the attempt's time limit.
    */
   private Chain attemptChain(Chain chain, EndpointRoute route, long timeoutNanos) {
     Chain c = chain.withDns(route);
-    if (!(c.getSocketFactory() instanceof MeshSocketFactory)) {
-      c = c.withSocketFactory(MeshSocketFactory.INSTANCE); // a client not built by MeshHttp.addTo
+    if (c.getSocketFactory() != sockets) {
+      c = c.withSocketFactory(sockets); // a client not built by this MeshHttp.addTo
     }
     Proxy proxy = c.getProxy();
     if (forceDirect || (proxy != null && proxy.type() != Proxy.Type.DIRECT)) {
@@ -189,16 +199,36 @@ public final class MeshInterceptor implements Interceptor {
     return clientMillis > 0 && clientMillis < millis ? clientMillis : millis;
   }
 
-  /** Refuses to downgrade: mTLS comes with the workload identity (identity issue). */
-  private static void requireTransport(MeshCall call) throws IOException {
+  /**
+   * The transport of this call's attempts, per the policy the call started with: mTLS under STRICT
+   * and PERMISSIVE when the client has credentials, else plaintext. Never downgrades STRICT: it
+   * is refused, before anything is sent, when mTLS cannot be had.
+   */
+  private TlsMode transport(MeshCall call, Request request) throws IOException {
     ServicePolicy policy = call.policy();
-    if (policy.tls() == TlsMode.STRICT) {
-      throw new IOException(
-          "meshclient: service '"
-              + call.service()
-              + "' requires mTLS (tls: STRICT), which mesh-client-http cannot provide yet"
-              + " (expected: tls DISABLE or PERMISSIVE until workload identities are configured)");
+    TlsMode mode = policy.tls();
+    if (mode == TlsMode.DISABLE) {
+      return TlsMode.DISABLE;
     }
+    if (mode == TlsMode.STRICT) {
+      String why = null;
+      if (tls == null) {
+        why = "this client has no mTLS credentials"
+            + " (expected: MeshHttp.builder(mesh).credentials(meshCredentials))";
+      } else if (tls.credentials.identity() == null) {
+        why = "its credentials hold no workload identity yet"
+            + " (expected: MeshCredentials.update(identity) once the certificate is issued)";
+      } else if (request.isHttps()) {
+        why = "the mesh adds mTLS to http:// URLs; an https:// URL would be OkHttp's own TLS,"
+            + " without the SPIFFE peer check (expected: http://" + call.service() + "/...)";
+      }
+      if (why != null) {
+        throw new IOException(
+            "meshclient: service '" + call.service() + "' requires mTLS (tls: STRICT), but " + why);
+      }
+    }
+    // PERMISSIVE without credentials, or over https://: as before mTLS, OkHttp's own transport.
+    return tls != null && !request.isHttps() ? mode : TlsMode.DISABLE;
   }
 
   private static void backoff(Chain chain, MeshCall call) throws IOException {

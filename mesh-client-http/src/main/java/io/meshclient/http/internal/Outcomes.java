@@ -10,6 +10,7 @@ import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.Locale;
+import javax.net.ssl.SSLHandshakeException;
 import okhttp3.Call;
 import okhttp3.internal.http2.ErrorCode;
 import okhttp3.internal.http2.StreamResetException;
@@ -27,6 +28,11 @@ final class Outcomes {
         || e instanceof UnknownHostException
         || e instanceof NoRouteToHostException
         || e instanceof PortUnreachableException) {
+      return Outcome.CONNECT_FAILURE;
+    }
+    if (e instanceof SSLHandshakeException) {
+      // The handshake failed (mTLS refused, a peer that does not speak TLS): no request was
+      // processed, so it is as safe to retry elsewhere as a refused connection.
       return Outcome.CONNECT_FAILURE;
     }
     if (e instanceof StreamResetException reset) {

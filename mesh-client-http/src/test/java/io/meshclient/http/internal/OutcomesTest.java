@@ -11,7 +11,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.ProtocolException;
-import java.net.SocketAddress;
+import io.meshclient.policy.TlsMode;
+import javax.net.ssl.SSLHandshakeException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -69,14 +70,30 @@ class OutcomesTest {
   }
 
   @Test
-  void markedAddressesConnectToTheEndpointPortOthersUnchanged() throws Exception {
-    InetAddress marked = InetAddress.getByAddress(MeshSocketFactory.marker("orders", 8081), new byte[] {10, 0, 0, 7});
-    SocketAddress target = MeshSocketFactory.target(new InetSocketAddress(marked, 80));
-    assertThat(target).isEqualTo(new InetSocketAddress(InetAddress.getByAddress(new byte[] {10, 0, 0, 7}), 8081));
+  void aFailedHandshakeIsAConnectFailure() {
+    assertThat(Outcomes.classify(new SSLHandshakeException("orders: the server presented ..."), call))
+        .isEqualTo(Outcome.CONNECT_FAILURE);
+  }
+
+  @Test
+  void markedAddressesConnectToTheEndpointPortWithTheirTransportOthersUnchanged() throws Exception {
+    InetAddress ip = InetAddress.getByAddress(new byte[] {10, 0, 0, 7});
+    for (TlsMode transport : TlsMode.values()) {
+      InetAddress marked = InetAddress.getByAddress(MeshSocketFactory.marker("orders", 8081, transport), ip.getAddress());
+      MeshSocketFactory.Target target = MeshSocketFactory.target(new InetSocketAddress(marked, 80));
+      assertThat(target).isNotNull();
+      assertThat(target.address()).isEqualTo(new InetSocketAddress(ip, 8081));
+      assertThat(target.address().getAddress().getHostAddress()).isEqualTo("10.0.0.7");
+      assertThat(target.service()).isEqualTo("orders");
+      assertThat(target.transport()).isEqualTo(transport);
+      assertThat(target.endpoint()).isEqualTo("10.0.0.7:8081");
+    }
 
     InetSocketAddress plain = new InetSocketAddress(InetAddress.getByAddress(new byte[] {10, 0, 0, 8}), 80);
-    assertThat(MeshSocketFactory.target(plain)).isSameAs(plain);
-    InetSocketAddress odd = new InetSocketAddress(InetAddress.getByAddress("a@b", new byte[] {10, 0, 0, 9}), 80);
-    assertThat(MeshSocketFactory.target(odd)).isSameAs(odd);
+    assertThat(MeshSocketFactory.target(plain)).isNull();
+    for (String odd : new String[] {"a@b", "a@", "@80", "a@123456", "a@80x", "a@s"}) {
+      InetSocketAddress address = new InetSocketAddress(InetAddress.getByAddress(odd, new byte[] {10, 0, 0, 9}), 80);
+      assertThat(MeshSocketFactory.target(address)).as(odd).isNull();
+    }
   }
 }
