@@ -36,6 +36,7 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
@@ -87,11 +88,13 @@ public final class Leaves {
           + " is not accepted (expected: ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512)");
     }
     try {
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
+      // The JDK's providers know keys by name ("EC"), not by OID: convert first.
+      java.security.PublicKey publicKey = new JcaPEMKeyConverter().getPublicKey(key);
+      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey))) {
         throw invalid("csr: bad signature: the request is not signed by the key it carries"
             + " (expected: a CSR signed with its own private key)");
       }
-    } catch (OperatorCreationException | PKCSException | RuntimeException e) {
+    } catch (OperatorCreationException | PKCSException | java.io.IOException | RuntimeException e) {
       throw invalid("csr: cannot verify its signature (" + e.getMessage() + ")");
     }
     return new Request(key, requestedUri(csr), rsa);
