@@ -64,7 +64,7 @@ public final class CertificateAuthority {
     this.store = store;
     this.source = source;
     this.trustDomain = b.trustDomain;
-    this.defaultTtl = b.defaultTtl;
+    this.defaultTtl = b.resolvedDefaultTtl();
     this.maxTtl = b.maxTtl;
     this.backdate = b.backdate;
     this.rootValidity = b.rootValidity;
@@ -273,7 +273,7 @@ public final class CertificateAuthority {
     private @Nullable Path certificate;
     private @Nullable Path key;
     private String trustDomain = "meshclient.local";
-    private Duration defaultTtl = Duration.ofHours(24);
+    private @Nullable Duration defaultTtl;
     private Duration maxTtl = Duration.ofHours(24);
     private Duration backdate = Duration.ofMinutes(5);
     private Duration rootValidity = Duration.ofDays(3650);
@@ -309,7 +309,7 @@ public final class CertificateAuthority {
       return this;
     }
 
-    /** The lifetime of a certificate whose request names none (default 24 h). */
+    /** The lifetime of a certificate whose request names none (default 24 h, or the maximum if lower). */
     public Builder defaultTtl(Duration ttl) {
       this.defaultTtl = Objects.requireNonNull(ttl, "ttl");
       return this;
@@ -349,9 +349,9 @@ public final class CertificateAuthority {
      * @throws CaException naming the file and what was wrong with it
      */
     public CertificateAuthority build() throws CaException {
-      check(defaultTtl, "defaultTtl");
+      check(resolvedDefaultTtl(), "defaultTtl");
       check(maxTtl, "maxTtl");
-      if (defaultTtl.compareTo(maxTtl) > 0) {
+      if (resolvedDefaultTtl().compareTo(maxTtl) > 0) {
         throw new IllegalArgumentException("defaultTtl: " + defaultTtl + " is longer than maxTtl " + maxTtl
             + " (expected: defaultTtl <= maxTtl)");
       }
@@ -389,6 +389,11 @@ public final class CertificateAuthority {
         return fresh;
       });
       return new CertificateAuthority(this, store, "state directory " + store.directory(), state);
+    }
+
+    private Duration resolvedDefaultTtl() {
+      Duration day = Duration.ofHours(24);
+      return defaultTtl != null ? defaultTtl : maxTtl.compareTo(day) < 0 ? maxTtl : day;
     }
 
     private static void check(Duration d, String name) {

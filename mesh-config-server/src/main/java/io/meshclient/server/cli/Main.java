@@ -85,8 +85,9 @@ public final class Main implements Callable<Integer> {
         description = "The bootstrap tokens file (YAML; reloaded when it changes). Needs a CA.")
     Path tokens;
 
-    @Option(names = "--cert-ttl", defaultValue = "24h",
-        description = "Lifetime of a workload certificate whose request names none (default ${DEFAULT-VALUE}; at least 1m).")
+    @Option(names = "--cert-ttl",
+        description = "Lifetime of a workload certificate whose request names none (default 24h, or --max-cert-ttl if "
+            + "lower; at least 1m).")
     String certTtl;
 
     @Option(names = "--max-cert-ttl", defaultValue = "24h",
@@ -113,9 +114,11 @@ public final class Main implements Callable<Integer> {
       if (ca.configured()) {
         CertificateAuthority authority;
         try {
-          authority = ca.open(CertificateAuthority.builder()
-              .defaultTtl(io.meshclient.config.internal.Durations.parse(certTtl))
-              .maxTtl(io.meshclient.config.internal.Durations.parse(maxCertTtl)));
+          CertificateAuthority.Builder b = CertificateAuthority.builder().maxTtl(duration("--max-cert-ttl", maxCertTtl));
+          if (certTtl != null) {
+            b.defaultTtl(duration("--cert-ttl", certTtl));
+          }
+          authority = ca.open(b);
         } catch (IllegalArgumentException | CaException e) {
           err.println("serve: CA: " + e.getMessage());
           return 2;
@@ -149,6 +152,14 @@ public final class Main implements Callable<Integer> {
       out.flush();
       server.awaitTermination();
       return 0;
+    }
+  }
+
+  private static Duration duration(String option, String text) {
+    try {
+      return io.meshclient.config.internal.Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
     }
   }
 
