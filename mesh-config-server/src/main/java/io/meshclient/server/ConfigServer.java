@@ -9,7 +9,11 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.SpiffeId;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoUtils;
@@ -72,6 +76,7 @@ import org.jspecify.annotations.Nullable;
 public final class ConfigServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
+  private static final Duration SERVER_CERT_TTL = Duration.ofHours(24);
   static final Context.Key<String> PEER = Context.key("meshclient-peer");
   static final Context.Key<String> PEER_HOST = Context.key("meshclient-peer-host");
   static final Context.Key<String> AUTHORIZATION = Context.key("meshclient-authorization");
@@ -108,6 +113,9 @@ public final class ConfigServer implements AutoCloseable {
   private final CertificateService certificates;
   private @Nullable DirectoryWatcher caWatcher;
   private @Nullable DirectoryWatcher tokenWatcher;
+  private final @Nullable List<String> tlsNames;
+  // The config port's own TLS identity, issued by the CA and renewed under the live listener.
+  private @Nullable MeshCredentials tls;
 
   private ConfigServer(Builder b) {
     this.directory = new PolicyDirectory(Objects.requireNonNull(b.policies, "policies"));
@@ -127,6 +135,11 @@ public final class ConfigServer implements AutoCloseable {
     this.generation = clock.millis();
     this.leaseGrace = b.leaseGrace;
     this.ca = b.ca;
+    this.tlsNames = b.tlsNames;
+    if (tlsNames != null && ca == null) {
+      throw new IllegalArgumentException("tls: the config port's certificate is issued by the CA"
+          + " (expected: certificateAuthority(..) as well)");
+    }
     this.tokens = b.tokens == null ? null : new TokenFile(b.tokens, b.ca == null ? "meshclient.local" : b.ca.trustDomain());
     TokenFile t = tokens;
     this.certificates = new CertificateService(ca, () -> t == null ? BootstrapTokens.NONE : t.current(), clock,
@@ -191,7 +204,7 @@ public final class ConfigServer implements AutoCloseable {
         return Contexts.interceptCall(c, call, headers, next);
       }
     };
-    server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
+    server = Grpc.newServerBuilderForPort(requestedPort, serverCredentials())
         .addService(ServerInterceptors.intercept(discoveryService(), peer))
         .maxInboundMessageSize(1 << 20)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -214,6 +227,7 @@ public final class ConfigServer implements AutoCloseable {
     if (a != null) {
       a.onChange(() -> control(() -> {
         publish();
+        renewTls(); // chained to the root that signs now, before the old one is retired
         LOG.log(Level.INFO, "published trust bundle (" + a.stage() + ", " + a.trustBundle().size() + " roots) to "
             + sessions.size() + " streams");
       }));
@@ -228,8 +242,10 @@ public final class ConfigServer implements AutoCloseable {
           }
         }, "meshclient-server-ca-watch").start();
       }
-      LOG.log(Level.WARNING, "the config port serves plaintext: bootstrap tokens and policies travel unencrypted"
-          + " (expected in production: TLS on the config port)");
+      if (tls == null) {
+        LOG.log(Level.WARNING, "the config port serves plaintext: bootstrap tokens and policies travel unencrypted"
+            + " (expected in production: TLS on the config port)");
+      }
     }
     TokenFile t = tokens;
     if (t != null) {
@@ -237,6 +253,48 @@ public final class ConfigServer implements AutoCloseable {
       tokenWatcher = new DirectoryWatcher(parent, debounce, rescan, () -> control(t::reload),
           "meshclient-server-tokens-watch").start();
     }
+  }
+
+  private ServerCredentials serverCredentials() {
+    CertificateAuthority a = ca;
+    List<String> names = tlsNames;
+    if (a == null || names == null) {
+      return InsecureServerCredentials.create();
+    }
+    MeshCredentials t = MeshCredentials.create(a.issueServerIdentity(serverId(a), names, SERVER_CERT_TTL),
+        a.trustBundle(), msg -> {});
+    tls = t;
+    scheduleTlsRenewal();
+    return TlsServerCredentials.newBuilder().keyManager(t.keyManager()).build();
+  }
+
+  private static SpiffeId serverId(CertificateAuthority a) {
+    return SpiffeId.of(a.trustDomain(), "meshclient", "config-server");
+  }
+
+  private void scheduleTlsRenewal() {
+    control.schedule(() -> {
+      try {
+        renewTls();
+      } finally {
+        scheduleTlsRenewal();
+      }
+    }, SERVER_CERT_TTL.toNanos() / 2, TimeUnit.NANOSECONDS);
+  }
+
+  private void renewTls() {
+    MeshCredentials t = tls;
+    CertificateAuthority a = ca;
+    List<String> names = tlsNames;
+    if (t != null && a != null && names != null) {
+      t.update(a.issueServerIdentity(serverId(a), names, SERVER_CERT_TTL));
+    }
+  }
+
+  /** The certificate the config port presents now, or null without TLS. */
+  public @Nullable X509Certificate tlsCertificate() {
+    MeshCredentials t = tls;
+    return t == null || t.identity() == null ? null : t.identity().leaf();
   }
 
   /** The CA, or null when this server issues no certificates. */
@@ -508,6 +566,7 @@ public final class ConfigServer implements AutoCloseable {
     private @Nullable Path tokens;
     private double signPerSecond = 5;
     private double signBurst = 20;
+    private @Nullable List<String> tlsNames;
 
     private Builder() {}
 
@@ -520,6 +579,20 @@ public final class ConfigServer implements AutoCloseable {
     /** The bootstrap tokens file (YAML; reloaded when it changes). Without one, every token is unknown. */
     public Builder tokens(Path file) {
       this.tokens = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Serve the config port over TLS with a certificate the CA issues to this server (and renews),
+     * its SAN listing {@code hostNames}: the DNS names and IP addresses clients dial, e.g. {@code
+     * localhost, 127.0.0.1}. Clients trust it through the CA's bundle ({@code bundle.pem} in the state
+     * directory). Needs {@link #certificateAuthority}.
+     */
+    public Builder tls(List<String> hostNames) {
+      if (hostNames.isEmpty()) {
+        throw new IllegalArgumentException("tls: no host names (expected: the names clients dial, e.g. localhost, 127.0.0.1)");
+      }
+      this.tlsNames = List.copyOf(hostNames);
       return this;
     }
 

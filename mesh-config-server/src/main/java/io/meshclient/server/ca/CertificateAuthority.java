@@ -8,6 +8,7 @@ import io.meshclient.server.ca.internal.Leaves;
 import io.meshclient.server.ca.internal.Pem;
 import io.meshclient.server.ca.internal.Roots;
 import io.meshclient.tls.SpiffeId;
+import io.meshclient.tls.WorkloadIdentity;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -134,21 +135,53 @@ public final class CertificateAuthority {
     ttl = ttl.compareTo(MIN_TTL) < 0 ? MIN_TTL : ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl;
     CaState s = state;
     X509Certificate ca = s.active().certificate();
-    Instant now = clock.instant();
-    Instant caNotBefore = ca.getNotBefore().toInstant();
-    Instant caNotAfter = ca.getNotAfter().toInstant();
-    if (!now.isBefore(caNotAfter)) {
+    Instant[] validity = validity(ca, ttl);
+    if (!validity[1].isAfter(clock.instant())) {
       throw new CertificateRequestException(Reason.CA_UNAVAILABLE, "the CA certificate "
-          + ca.getSubjectX500Principal().getName() + " expired at " + caNotAfter + " (expected: an operator to rotate the CA)");
+          + ca.getSubjectX500Principal().getName() + " expired at " + ca.getNotAfter().toInstant()
+          + " (expected: an operator to rotate the CA)");
     }
-    // Backdated for peers whose clocks run a little behind, but never outside the CA's own validity.
-    Instant notBefore = now.minus(backdate).isBefore(caNotBefore) ? caNotBefore : now.minus(backdate);
-    Instant notAfter = now.plus(ttl).isAfter(caNotAfter) ? caNotAfter : now.plus(ttl);
-    X509Certificate leaf = Leaves.issue(s.active(), request, granted, notBefore, notAfter, random);
+    X509Certificate leaf = Leaves.issue(s.active(), request, granted, List.of(), validity[0], validity[1], random);
     issued.incrementAndGet();
     LOG.log(Level.INFO, "issued " + granted + " serial " + leaf.getSerialNumber().toString(16) + " notAfter "
         + leaf.getNotAfter().toInstant() + " (root " + s.active().id() + ")");
     return new IssuedCertificate(leaf, s.bundle());
+  }
+
+  /**
+   * A TLS identity for a server of this CA's own (the config server's port): a fresh P-256 key and a
+   * certificate for {@code id} whose SAN also lists {@code hostNames} (DNS names or IP literals), so
+   * that clients can verify the host they dialled. Valid for {@code ttl} within the root's validity.
+   */
+  public WorkloadIdentity issueServerIdentity(SpiffeId id, List<String> hostNames, Duration ttl) {
+    try {
+      java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+      g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"), random);
+      java.security.KeyPair keys = g.generateKeyPair();
+      CaState s = state;
+      Instant[] validity = validity(s.active().certificate(), ttl);
+      X509Certificate leaf = Leaves.issue(s.active(),
+          new Leaves.Request(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()), null, false),
+          id, hostNames, validity[0], validity[1], random);
+      LOG.log(Level.INFO, "issued the server certificate " + id + " " + hostNames + " serial "
+          + leaf.getSerialNumber().toString(16) + " notAfter " + leaf.getNotAfter().toInstant());
+      return new WorkloadIdentity(keys.getPrivate(), List.of(leaf), id);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot generate a P-256 key", e);
+    }
+  }
+
+  /**
+   * {notBefore, notAfter} of a certificate for {@code ttl} from now: backdated for peers whose clocks
+   * run a little behind, and never outside the CA certificate's own validity.
+   */
+  private Instant[] validity(X509Certificate ca, Duration ttl) {
+    Instant now = clock.instant();
+    Instant caNotBefore = ca.getNotBefore().toInstant();
+    Instant caNotAfter = ca.getNotAfter().toInstant();
+    Instant notBefore = now.minus(backdate).isBefore(caNotBefore) ? caNotBefore : now.minus(backdate);
+    Instant notAfter = now.plus(ttl).isAfter(caNotAfter) ? caNotAfter : now.plus(ttl);
+    return new Instant[] {notBefore, notAfter};
   }
 
   /** Stage 1: generates a new root and adds it to the bundle; the current root still signs. */

@@ -90,6 +90,14 @@ public final class Main implements Callable<Integer> {
             + "lower; at least 1m).")
     String certTtl;
 
+    @Option(names = "--tls", description = "Serve the config port over TLS with a certificate the CA issues to this "
+        + "server; clients trust it through bundle.pem in the CA directory. Needs a CA.")
+    boolean tls;
+
+    @Option(names = "--tls-names", split = ",", defaultValue = "localhost,127.0.0.1", paramLabel = "NAME[,NAME...]",
+        description = "The DNS names and IP addresses clients dial, for the server certificate's SAN (default ${DEFAULT-VALUE}).")
+    List<String> tlsNames;
+
     @Option(names = "--max-cert-ttl", defaultValue = "24h",
         description = "The longest lifetime issued, whatever a request asks (default ${DEFAULT-VALUE}).")
     String maxCertTtl;
@@ -124,9 +132,12 @@ public final class Main implements Callable<Integer> {
           return 2;
         }
         builder.certificateAuthority(authority);
-      } else if (tokens != null) {
-        err.println("serve: --tokens needs a CA (expected: --ca-dir DIR, or --ca-cert FILE --ca-key FILE)");
+      } else if (tokens != null || tls) {
+        err.println("serve: " + (tls ? "--tls" : "--tokens") + " needs a CA (expected: --ca-dir DIR, or --ca-cert FILE --ca-key FILE)");
         return 2;
+      }
+      if (tls) {
+        builder.tls(tlsNames);
       }
       if (tokens != null) {
         if (!Files.isRegularFile(tokens)) {
@@ -143,7 +154,7 @@ public final class Main implements Callable<Integer> {
         return 2;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "meshclient-server-shutdown"));
-      out.println("meshclient-server: serving " + policies + " on port " + server.port()
+      out.println("meshclient-server: serving " + policies + (tls ? " over TLS" : "") + " on port " + server.port()
           + (server.statusPort() < 0 ? "" : ", status on http://localhost:" + server.statusPort() + "/"));
       out.println("policy version " + server.policyVersion());
       for (var f : server.status().getRejectedFilesList()) {

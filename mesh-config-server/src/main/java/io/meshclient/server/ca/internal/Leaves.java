@@ -162,9 +162,12 @@ public final class Leaves {
     }
   }
 
-  /** Signs the workload certificate of {@code id} for {@code request}'s key. */
-  public static X509Certificate issue(CaRoot signer, Request request, SpiffeId id, Instant notBefore, Instant notAfter,
-      SecureRandom random) {
+  /**
+   * Signs the certificate of {@code id} for {@code request}'s key; {@code hostNames} (DNS names or IP
+   * literals, for a server's own TLS certificate) join the SPIFFE ID in the SAN.
+   */
+  public static X509Certificate issue(CaRoot signer, Request request, SpiffeId id, List<String> hostNames,
+      Instant notBefore, Instant notAfter, SecureRandom random) {
     try {
       X509Certificate ca = signer.certificate();
       String[] segments = id.path().split("/");
@@ -181,8 +184,12 @@ public final class Leaves {
           new KeyUsage(KeyUsage.digitalSignature | (request.rsa() ? KeyUsage.keyEncipherment : KeyUsage.keyAgreement)));
       b.addExtension(Extension.extendedKeyUsage, false,
           new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      b.addExtension(Extension.subjectAlternativeName, false,
-          new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())));
+      List<GeneralName> sans = new ArrayList<>();
+      sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString()));
+      for (String host : hostNames) {
+        sans.add(new GeneralName(isIp(host) ? GeneralName.iPAddress : GeneralName.dNSName, host));
+      }
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
       b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
       b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(request.key()));
       return new JcaX509CertificateConverter().getCertificate(b.build(
@@ -190,6 +197,11 @@ public final class Leaves {
     } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
       throw new IllegalStateException("cannot sign a certificate for " + id + ": " + e.getMessage(), e);
     }
+  }
+
+  /** IPv4 dotted quads and IPv6 literals; anything else is a DNS name. */
+  static boolean isIp(String host) {
+    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.contains(":");
   }
 
   /** A random positive 128-bit serial (RFC 5280 allows 20 octets; CA/B asks for 64+ random bits). */
