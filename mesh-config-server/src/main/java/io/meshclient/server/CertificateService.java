@@ -57,9 +57,10 @@ final class CertificateService {
 
   private CertificateResponse issue(CertificateRequest request, @Nullable String authorization, String peerHost)
       throws Refusal {
-    if (!limit(peerHost).tryAcquire()) {
+    TokenBucket limit = limit(peerHost);
+    if (!limit.tryAcquire()) {
       throw new Refusal(Status.RESOURCE_EXHAUSTED.withDescription("too many certificate requests from " + peerHost
-          + " (limit: " + limit(peerHost).describe() + "); retry with backoff"));
+          + " (limit: " + limit.describe() + "); retry with backoff"));
     }
     CertificateAuthority authority = ca;
     if (authority == null) {

@@ -251,14 +251,15 @@ public final class CertificateAuthority {
     } else {
       CaStore st = store;
       // The directory is the truth: start from what it holds now (the CLI may have moved it on).
+      // The state is set under the directory's lock, so a concurrent reload never sets an older one.
       next = st.locked(() -> {
         CaState fresh = step.apply(st.load(clock.instant()));
         st.save(fresh);
+        synchronized (this) {
+          state = fresh;
+        }
         return fresh;
       });
-      synchronized (this) {
-        state = next;
-      }
     }
     LOG.log(Level.INFO, "CA rotation: " + name + " -> " + next);
     listeners.forEach(Runnable::run);
@@ -273,12 +274,18 @@ public final class CertificateAuthority {
     if (st == null) {
       return false;
     }
-    CaState loaded = st.locked(() -> st.load(clock.instant()));
-    synchronized (this) {
-      if (loaded.sameAs(state)) {
-        return false;
+    @Nullable CaState loaded = st.<@Nullable CaState>locked(() -> {
+      CaState fresh = st.load(clock.instant());
+      synchronized (this) {
+        if (fresh.sameAs(state)) {
+          return null;
+        }
+        state = fresh;
       }
-      state = loaded;
+      return fresh;
+    });
+    if (loaded == null) {
+      return false;
     }
     LOG.log(Level.INFO, "CA state changed in " + st.directory() + ": " + loaded);
     listeners.forEach(Runnable::run);
@@ -416,6 +423,7 @@ public final class CertificateAuthority {
           return loaded;
         }
         CaState fresh = CaState.of(seed != null ? seed : Roots.generate(trustDomain, rootValidity, clock, random));
+        store.restrictDirectory(); // a new CA: whoever made the directory, only the server's user may enter
         store.save(fresh);
         LOG.log(Level.INFO, (seed != null ? "imported the CA root into " : "generated a CA root in ")
             + store.directory() + ": " + fresh.active());

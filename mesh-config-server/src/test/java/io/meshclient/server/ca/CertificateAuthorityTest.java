@@ -56,6 +56,14 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void aRootGeneratedIntoAnExistingOpenDirectoryMakesItOwnerOnly() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("made-by-mkdir"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    CertificateAuthority.builder().stateDirectory(dir).build();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+  }
+
+  @Test
   void theOperatorsPemFilesAreLoadedAndSignWorkloadCertificates() throws Exception {
     TestCa operator = new TestCa("operator-root");
     Path cert = writePem(tmp.resolve("ca.pem"), operator.certificate);

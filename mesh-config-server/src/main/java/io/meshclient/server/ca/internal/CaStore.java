@@ -75,12 +75,23 @@ public final class CaStore {
     }
   }
 
+  /** Narrows the directory to 0700 (its owner only). */
+  public void restrictDirectory() throws CaException {
+    if (posix) {
+      try {
+        Files.setPosixFilePermissions(dir, DIR);
+      } catch (IOException e) {
+        throw new CaException(dir + ": cannot make the CA state directory owner-only (0700): " + e, e);
+      }
+    }
+  }
+
   /** A task run under the store's lock. */
-  public interface Change<T> {
+  public interface Change<T extends @Nullable Object> {
     T run() throws CaException;
   }
 
-  public <T> T locked(Change<T> change) throws CaException {
+  public <T extends @Nullable Object> T locked(Change<T> change) throws CaException {
     create();
     IN_PROCESS.lock();
     try (FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
