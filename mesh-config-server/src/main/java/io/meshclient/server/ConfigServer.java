@@ -646,6 +646,7 @@ public final class ConfigServer implements AutoCloseable {
       return this;
     }
 
+    /** The wall clock: version generations, registry times, bootstrap token expiry (default UTC system clock). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
