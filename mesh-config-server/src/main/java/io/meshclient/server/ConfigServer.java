@@ -9,7 +9,11 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.SpiffeId;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoUtils;
@@ -24,7 +28,14 @@ import io.meshclient.config.v1.DiscoveryRequest;
 import io.meshclient.config.v1.DiscoveryResponse;
 import io.meshclient.config.v1.MeshDiscoveryServiceGrpc;
 import io.meshclient.config.v1.ServerStatus;
+import com.google.protobuf.ByteString;
+import io.meshclient.server.ca.CaException;
+import io.meshclient.server.ca.CaStatus;
+import io.meshclient.server.ca.CertificateAuthority;
+import io.meshclient.server.ca.internal.BootstrapTokens;
 import io.meshclient.server.registry.InstanceRegistry;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
 import io.meshclient.server.status.StatusHttpServer;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -50,7 +61,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The config server: publishes a directory of policy files to subscribed clients over the config
- * stream, keeps the registry of live instances, and serves its status over HTTP.
+ * stream, keeps the registry of live instances, issues workload certificates when it has a {@link
+ * CertificateAuthority} (the {@code SignCertificate} RPC, authenticated by bootstrap tokens), streams
+ * the CA's trust bundle, and serves its status over HTTP.
  *
  * <p>State changes (a reload of the directory, a registration, an expiry) run one at a time on a
  * control thread, each producing an immutable {@link Snapshot} with a new generation; the snapshot
@@ -63,7 +76,12 @@ import org.jspecify.annotations.Nullable;
 public final class ConfigServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
+  private static final Duration SERVER_CERT_TTL = Duration.ofHours(24);
   static final Context.Key<String> PEER = Context.key("meshclient-peer");
+  static final Context.Key<String> PEER_HOST = Context.key("meshclient-peer-host");
+  static final Context.Key<String> AUTHORIZATION = Context.key("meshclient-authorization");
+  private static final Metadata.Key<String> AUTHORIZATION_HEADER =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final PolicyDirectory directory;
   private final Duration debounce;
@@ -90,6 +108,14 @@ public final class ConfigServer implements AutoCloseable {
   private @Nullable Server server;
   private @Nullable StatusHttpServer statusServer;
   private @Nullable DirectoryWatcher watcher;
+  private final @Nullable CertificateAuthority ca;
+  private final @Nullable TokenFile tokens;
+  private final CertificateService certificates;
+  private @Nullable DirectoryWatcher caWatcher;
+  private @Nullable DirectoryWatcher tokenWatcher;
+  private final @Nullable List<String> tlsNames;
+  // The config port's own TLS identity, issued by the CA and renewed under the live listener.
+  private @Nullable MeshCredentials tls;
 
   private ConfigServer(Builder b) {
     this.directory = new PolicyDirectory(Objects.requireNonNull(b.policies, "policies"));
@@ -108,7 +134,34 @@ public final class ConfigServer implements AutoCloseable {
     this.registry = new InstanceRegistry(b.leaseGrace, control, clock, service -> publish());
     this.generation = clock.millis();
     this.leaseGrace = b.leaseGrace;
-    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of(), false);
+    this.ca = b.ca;
+    this.tlsNames = b.tlsNames;
+    if (tlsNames != null && ca == null) {
+      throw new IllegalArgumentException("tls: the config port's certificate is issued by the CA"
+          + " (expected: certificateAuthority(..) as well)");
+    }
+    this.tokens = b.tokens == null ? null : new TokenFile(b.tokens, b.ca == null ? "meshclient.local" : b.ca.trustDomain());
+    TokenFile t = tokens;
+    this.certificates = new CertificateService(ca, () -> t == null ? BootstrapTokens.NONE : t.current(), clock,
+        b.signPerSecond, b.signBurst);
+    this.snapshot = new Snapshot(generation, PolicyDirectory.hash(Map.of()), Map.of(), Map.of(), false, trustBundle());
+  }
+
+  /** The CA's bundle as the stream carries it (DER), the signing root first; empty without a CA. */
+  private List<ByteString> trustBundle() {
+    CertificateAuthority a = ca;
+    if (a == null) {
+      return List.of();
+    }
+    List<ByteString> der = new ArrayList<>();
+    for (X509Certificate c : a.trustBundle()) {
+      try {
+        der.add(ByteString.copyFrom(c.getEncoded()));
+      } catch (CertificateEncodingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return der;
   }
 
   public static Builder builder() {
@@ -117,10 +170,17 @@ public final class ConfigServer implements AutoCloseable {
 
   /** Reads the directory, starts the gRPC and status servers and the watch. */
   public ConfigServer start() throws IOException {
+    TokenFile t = tokens;
+    if (t != null) {
+      t.reload();
+      if (!t.loaded()) {
+        throw new IllegalArgumentException("tokens file rejected: " + String.join("; ", t.problems()));
+      }
+    }
     warmUntilMillis = clock.millis() + leaseGrace.toMillis();
     warming = true;
     call(() -> {
-      snapshot = new Snapshot(generation, snapshot.policyHash, snapshot.policies, snapshot.endpoints, true);
+      snapshot = new Snapshot(generation, snapshot.policyHash, snapshot.policies, snapshot.endpoints, true, trustBundle());
       reload();
     });
     control.schedule(() -> {
@@ -135,10 +195,16 @@ public final class ConfigServer implements AutoCloseable {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         SocketAddress a = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        return Contexts.interceptCall(Context.current().withValue(PEER, a == null ? "?" : a.toString()), call, headers, next);
+        String host = a instanceof InetSocketAddress inet ? inet.getHostString() : String.valueOf(a);
+        Context c = Context.current().withValue(PEER, a == null ? "?" : a.toString()).withValue(PEER_HOST, host);
+        String auth = headers.get(AUTHORIZATION_HEADER);
+        if (auth != null) {
+          c = c.withValue(AUTHORIZATION, auth);
+        }
+        return Contexts.interceptCall(c, call, headers, next);
       }
     };
-    server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
+    server = Grpc.newServerBuilderForPort(requestedPort, serverCredentials())
         .addService(ServerInterceptors.intercept(discoveryService(), peer))
         .maxInboundMessageSize(1 << 20)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -146,13 +212,108 @@ public final class ConfigServer implements AutoCloseable {
         .build()
         .start();
     if (requestedStatusPort >= 0) {
-      statusServer = StatusHttpServer.start(new InetSocketAddress(requestedStatusPort), this::status);
+      statusServer = StatusHttpServer.start(new InetSocketAddress(requestedStatusPort), this::status, this::caStatus);
     }
     watcher = new DirectoryWatcher(directory.directory(), debounce, rescan, () -> control(this::reload),
         "meshclient-server-watch").start();
+    startCa();
     LOG.log(Level.INFO, "meshclient config server: policies from " + directory.directory() + ", gRPC on :"
         + port() + (statusServer == null ? "" : ", status on http://localhost:" + statusPort() + "/"));
     return this;
+  }
+
+  private void startCa() throws IOException {
+    CertificateAuthority a = ca;
+    if (a != null) {
+      a.onChange(() -> control(() -> {
+        publish();
+        renewTls(); // chained to the root that signs now, before the old one is retired
+        LOG.log(Level.INFO, "published trust bundle (" + a.stage() + ", " + a.trustBundle().size() + " roots) to "
+            + sessions.size() + " streams");
+      }));
+      Path dir = a.stateDirectory();
+      if (dir != null) {
+        // Rotation steps taken by `meshclient-server ca ...` land in the directory; pick them up.
+        caWatcher = new DirectoryWatcher(dir, debounce, rescan, () -> {
+          try {
+            a.reload();
+          } catch (CaException e) {
+            LOG.log(Level.WARNING, "CA state rejected (the current roots stay in force): " + e.getMessage());
+          }
+        }, "meshclient-server-ca-watch").start();
+      }
+      if (tls == null) {
+        LOG.log(Level.WARNING, "the config port serves plaintext: bootstrap tokens and policies travel unencrypted"
+            + " (expected in production: TLS on the config port)");
+      }
+    }
+    TokenFile t = tokens;
+    if (t != null) {
+      Path parent = t.file().getParent();
+      tokenWatcher = new DirectoryWatcher(parent, debounce, rescan, () -> control(t::reload),
+          "meshclient-server-tokens-watch").start();
+    }
+  }
+
+  private ServerCredentials serverCredentials() {
+    CertificateAuthority a = ca;
+    List<String> names = tlsNames;
+    if (a == null || names == null) {
+      return InsecureServerCredentials.create();
+    }
+    MeshCredentials t = MeshCredentials.create(a.issueServerIdentity(serverId(a), names, SERVER_CERT_TTL),
+        a.trustBundle(), msg -> {});
+    tls = t;
+    scheduleTlsRenewal();
+    return TlsServerCredentials.newBuilder().keyManager(t.keyManager()).build();
+  }
+
+  private static SpiffeId serverId(CertificateAuthority a) {
+    return SpiffeId.of(a.trustDomain(), "meshclient", "config-server");
+  }
+
+  private void scheduleTlsRenewal() {
+    control.schedule(() -> {
+      try {
+        renewTls();
+      } finally {
+        scheduleTlsRenewal();
+      }
+    }, SERVER_CERT_TTL.toNanos() / 2, TimeUnit.NANOSECONDS);
+  }
+
+  private void renewTls() {
+    MeshCredentials t = tls;
+    CertificateAuthority a = ca;
+    List<String> names = tlsNames;
+    if (t != null && a != null && names != null) {
+      t.update(a.issueServerIdentity(serverId(a), names, SERVER_CERT_TTL));
+    }
+  }
+
+  /** The certificate the config port presents now, or null without TLS. */
+  public @Nullable X509Certificate tlsCertificate() {
+    MeshCredentials t = tls;
+    return t == null || t.identity() == null ? null : t.identity().leaf();
+  }
+
+  /** The CA, or null when this server issues no certificates. */
+  public @Nullable CertificateAuthority certificateAuthority() {
+    return ca;
+  }
+
+  /** The CA's part of the status page, or null without a CA. */
+  public @Nullable CaStatus caStatus() {
+    CertificateAuthority a = ca;
+    return a == null ? null : a.status();
+  }
+
+  /** Re-reads the tokens file now (the watch does this by itself; for tools and tests). */
+  public void reloadTokensNow() {
+    TokenFile t = tokens;
+    if (t != null) {
+      call(t::reload);
+    }
   }
 
   /** The gRPC port (useful when started on port 0). */
@@ -205,7 +366,7 @@ public final class ConfigServer implements AutoCloseable {
 
   private void publish(Map<String, io.meshclient.config.v1.ServicePolicy> policies, String hash) {
     generation = Math.max(generation + 1, clock.millis());
-    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints(), warming);
+    Snapshot next = new Snapshot(generation, hash, policies, registry.endpoints(), warming, trustBundle());
     snapshot = next;
     long t0 = System.nanoTime();
     int n = 0;
@@ -268,6 +429,11 @@ public final class ConfigServer implements AutoCloseable {
     }
     rejected.forEach((file, problems) -> b.addRejectedFiles(io.meshclient.config.v1.FileProblem.newBuilder()
         .setFile(file).addAllProblems(problems.stream().map(FileProblem::toString).toList())));
+    TokenFile t = tokens;
+    if (t != null && !t.problems().isEmpty()) {
+      b.addRejectedFiles(io.meshclient.config.v1.FileProblem.newBuilder().setFile(t.file().toString())
+          .addAllProblems(t.problems()));
+    }
     List<io.meshclient.config.v1.NodeStatus> nodes = new ArrayList<>();
     for (Session s : sessions) {
       if (s.node != null) {
@@ -297,6 +463,12 @@ public final class ConfigServer implements AutoCloseable {
   public void close() {
     if (watcher != null) {
       watcher.close();
+    }
+    if (caWatcher != null) {
+      caWatcher.close();
+    }
+    if (tokenWatcher != null) {
+      tokenWatcher.close();
     }
     if (statusServer != null) {
       statusServer.close();
@@ -373,6 +545,9 @@ public final class ConfigServer implements AutoCloseable {
             }
           };
         }))
+        .addMethod(MeshDiscoveryServiceGrpc.getSignCertificateMethod(), ServerCalls.asyncUnaryCall((request, out) ->
+            certificates.sign(request, AUTHORIZATION.get(), PEER_HOST.get() == null ? "?" : PEER_HOST.get(),
+                PEER.get() == null ? "?" : PEER.get(), out)))
         .build();
   }
 
@@ -387,8 +562,46 @@ public final class ConfigServer implements AutoCloseable {
     private double requestsPerSecond = 50;
     private double requestBurst = 100;
     private Clock clock = Clock.systemUTC();
+    private @Nullable CertificateAuthority ca;
+    private @Nullable Path tokens;
+    private double signPerSecond = 5;
+    private double signBurst = 20;
+    private @Nullable List<String> tlsNames;
 
     private Builder() {}
+
+    /** Issue workload certificates with {@code ca} and stream its trust bundle (default: no CA). */
+    public Builder certificateAuthority(CertificateAuthority ca) {
+      this.ca = Objects.requireNonNull(ca, "ca");
+      return this;
+    }
+
+    /** The bootstrap tokens file (YAML; reloaded when it changes). Without one, every token is unknown. */
+    public Builder tokens(Path file) {
+      this.tokens = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Serve the config port over TLS with a certificate the CA issues to this server (and renews),
+     * its SAN listing {@code hostNames}: the DNS names and IP addresses clients dial, e.g. {@code
+     * localhost, 127.0.0.1}. Clients trust it through the CA's bundle ({@code bundle.pem} in the state
+     * directory). Needs {@link #certificateAuthority}.
+     */
+    public Builder tls(List<String> hostNames) {
+      if (hostNames.isEmpty()) {
+        throw new IllegalArgumentException("tls: no host names (expected: the names clients dial, e.g. localhost, 127.0.0.1)");
+      }
+      this.tlsNames = List.copyOf(hostNames);
+      return this;
+    }
+
+    /** Certificate requests per second one peer address may send, and the burst (default 5/s, 20). */
+    public Builder signLimit(double perSecond, double burst) {
+      this.signPerSecond = perSecond;
+      this.signBurst = burst;
+      return this;
+    }
 
     /** The directory of policy files (required). */
     public Builder policies(Path dir) {
@@ -433,6 +646,7 @@ public final class ConfigServer implements AutoCloseable {
       return this;
     }
 
+    /** The wall clock: version generations, registry times, bootstrap token expiry (default UTC system clock). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

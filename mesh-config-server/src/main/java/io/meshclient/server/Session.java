@@ -36,11 +36,7 @@ final class Session implements StreamObserver<DiscoveryRequest> {
   final String peer;
   final Instant connectedAt;
 
-  // Rate limit: a token bucket refilled at `rate` per second, up to `burst`.
-  private final double rate;
-  private final double burst;
-  private double tokens;
-  private long lastRefill = System.nanoTime();
+  private final TokenBucket limit;
 
   volatile @Nullable Node node;
   private volatile boolean ready;
@@ -71,18 +67,16 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     this.id = id;
     this.peer = peer;
     this.connectedAt = Instant.now();
-    this.rate = rate;
-    this.burst = burst;
-    this.tokens = burst;
+    this.limit = new TokenBucket(rate, burst);
     out.setOnReadyHandler(this::onReady);
     out.setOnCancelHandler(() -> server.onSessionClosed(this));
   }
 
   @Override
   public void onNext(DiscoveryRequest req) {
-    if (!admit()) {
+    if (!limit.tryAcquire()) {
       fail(Status.RESOURCE_EXHAUSTED.withDescription("too many requests on one stream (limit: "
-          + (long) rate + "/s, burst " + (long) burst + "); the stream is closed, reconnect with backoff"));
+          + limit.describe() + "); the stream is closed, reconnect with backoff"));
       return;
     }
     Node known = node;
@@ -213,17 +207,6 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     return null;
   }
 
-  private synchronized boolean admit() {
-    long now = System.nanoTime();
-    tokens = Math.min(burst, tokens + (now - lastRefill) / 1e9 * rate);
-    lastRefill = now;
-    if (tokens < 1) {
-      return false;
-    }
-    tokens -= 1;
-    return true;
-  }
-
   /** Sends the subscribed part of {@code snap} if it differs from what this client has. */
   synchronized void push(Snapshot snap, boolean force) {
     if (closed || !ready || snap.generation < sentGeneration) {
@@ -244,7 +227,7 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     String nonce = Long.toString(++nonces);
     try {
       out.onNext(DiscoveryResponse.newBuilder().addAllResources(prepared.resources())
-          .setVersionInfo(version).setNonce(nonce).build());
+          .addAllTrustBundle(snap.trustBundle).setVersionInfo(version).setNonce(nonce).build());
     } catch (RuntimeException e) { // cancelled meanwhile
       LOG.log(Level.DEBUG, "push to a closed stream", e);
       return;

@@ -25,13 +25,18 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess start(Path policies, int port, Path log, String... jvmArgs) throws IOException {
+    return start(java.util.List.of(jvmArgs), java.util.List.of("--policies", policies.toString(), "--port",
+        Integer.toString(port), "--status-port", "0", "--lease-grace", "2s"), log);
+  }
+
+  /** {@code serve} with these options (the status port must be on: its line tells the ports). */
+  static ServerProcess start(java.util.List<String> jvmArgs, java.util.List<String> serveArgs, Path log) throws IOException {
     String javaBin = ProcessHandle.current().info().command().orElse("java");
     java.util.List<String> cmd = new java.util.ArrayList<>();
     cmd.add(javaBin);
-    cmd.addAll(java.util.List.of(jvmArgs));
-    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "io.meshclient.server.cli.Main",
-        "serve", "--policies", policies.toString(), "--port", Integer.toString(port), "--status-port", "0",
-        "--lease-grace", "2s"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "io.meshclient.server.cli.Main", "serve"));
+    cmd.addAll(serveArgs);
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     for (String line = out.readLine(); line != null; line = out.readLine()) {

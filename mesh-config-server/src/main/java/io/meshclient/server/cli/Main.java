@@ -4,6 +4,8 @@ import io.meshclient.config.FileProblem;
 import io.meshclient.config.PolicyDirectory;
 import io.meshclient.config.PolicyFiles;
 import io.meshclient.server.ConfigServer;
+import io.meshclient.server.ca.CaException;
+import io.meshclient.server.ca.CertificateAuthority;
 import io.meshclient.server.status.StatusHttpServer;
 import io.meshclient.server.status.StatusTable;
 import java.io.IOException;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code meshclient-server}: {@code serve}, {@code validate}, {@code status}.
+ * {@code meshclient-server}: {@code serve}, {@code validate}, {@code status}, {@code ca} (the CA's
+ * state directory and root rotation), {@code token} (a new bootstrap token).
  *
  * <p>Exit codes: 0 success; 1 invalid policies ({@code validate}) or an unreachable server ({@code
  * status}); 2 bad usage.
@@ -33,7 +36,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     version = "meshclient-server 0.1.0",
     description = "The MeshClient config server: serves policy files to clients over the config stream.",
-    subcommands = {Main.Serve.class, Main.Validate.class, Main.Status.class})
+    subcommands = {Main.Serve.class, Main.Validate.class, Main.Status.class, CaCommand.class, TokenCommand.class})
 public final class Main implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -76,6 +79,29 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--lease-grace", defaultValue = "30s", description = "How long a disconnected instance stays registered (default ${DEFAULT-VALUE}).")
     String leaseGrace;
 
+    @CommandLine.Mixin CaOptions ca;
+
+    @Option(names = "--tokens", paramLabel = "FILE",
+        description = "The bootstrap tokens file (YAML; reloaded when it changes). Needs a CA.")
+    Path tokens;
+
+    @Option(names = "--cert-ttl",
+        description = "Lifetime of a workload certificate whose request names none (default 24h, or --max-cert-ttl if "
+            + "lower; at least 1m).")
+    String certTtl;
+
+    @Option(names = "--tls", description = "Serve the config port over TLS with a certificate the CA issues to this "
+        + "server; clients trust it through bundle.pem in the CA directory. Needs a CA.")
+    boolean tls;
+
+    @Option(names = "--tls-names", split = ",", defaultValue = "localhost,127.0.0.1", paramLabel = "NAME[,NAME...]",
+        description = "The DNS names and IP addresses clients dial, for the server certificate's SAN (default ${DEFAULT-VALUE}).")
+    List<String> tlsNames;
+
+    @Option(names = "--max-cert-ttl", defaultValue = "24h",
+        description = "The longest lifetime issued, whatever a request asks (default ${DEFAULT-VALUE}).")
+    String maxCertTtl;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
@@ -91,10 +117,44 @@ public final class Main implements Callable<Integer> {
         err.println("serve: --lease-grace: " + e.getMessage());
         return 2;
       }
-      ConfigServer server = ConfigServer.builder().policies(policies).port(port).statusPort(statusPort)
-          .leaseGrace(grace).build().start();
+      ConfigServer.Builder builder = ConfigServer.builder().policies(policies).port(port).statusPort(statusPort)
+          .leaseGrace(grace);
+      if (ca.configured()) {
+        CertificateAuthority authority;
+        try {
+          CertificateAuthority.Builder b = CertificateAuthority.builder().maxTtl(duration("--max-cert-ttl", maxCertTtl));
+          if (certTtl != null) {
+            b.defaultTtl(duration("--cert-ttl", certTtl));
+          }
+          authority = ca.open(b);
+        } catch (IllegalArgumentException | CaException e) {
+          err.println("serve: CA: " + e.getMessage());
+          return 2;
+        }
+        builder.certificateAuthority(authority);
+      } else if (tokens != null || tls) {
+        err.println("serve: " + (tls ? "--tls" : "--tokens") + " needs a CA (expected: --ca-dir DIR, or --ca-cert FILE --ca-key FILE)");
+        return 2;
+      }
+      if (tls) {
+        builder.tls(tlsNames);
+      }
+      if (tokens != null) {
+        if (!Files.isRegularFile(tokens)) {
+          err.println("serve: --tokens " + tokens + ": no such file (expected: the YAML bootstrap tokens file)");
+          return 2;
+        }
+        builder.tokens(tokens);
+      }
+      ConfigServer server;
+      try {
+        server = builder.build().start();
+      } catch (IllegalArgumentException e) {
+        err.println("serve: " + e.getMessage());
+        return 2;
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "meshclient-server-shutdown"));
-      out.println("meshclient-server: serving " + policies + " on port " + server.port()
+      out.println("meshclient-server: serving " + policies + (tls ? " over TLS" : "") + " on port " + server.port()
           + (server.statusPort() < 0 ? "" : ", status on http://localhost:" + server.statusPort() + "/"));
       out.println("policy version " + server.policyVersion());
       for (var f : server.status().getRejectedFilesList()) {
@@ -103,6 +163,14 @@ public final class Main implements Callable<Integer> {
       out.flush();
       server.awaitTermination();
       return 0;
+    }
+  }
+
+  private static Duration duration(String option, String text) {
+    try {
+      return io.meshclient.config.internal.Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
     }
   }
 
@@ -178,7 +246,7 @@ public final class Main implements Callable<Integer> {
       if (json) {
         out.print(resp.body());
       } else {
-        out.print(StatusTable.text(StatusHttpServer.fromJson(resp.body())));
+        out.print(StatusTable.text(StatusHttpServer.fromJson(resp.body()), StatusHttpServer.caFromJson(resp.body())));
       }
       return 0;
     }

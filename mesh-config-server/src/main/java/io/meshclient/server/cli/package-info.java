@@ -1,4 +1,4 @@
-/** The command line: {@code serve}, {@code validate}, {@code status}. */
+/** The command line: {@code serve}, {@code validate}, {@code status}, {@code ca}, {@code token}. */
 @NullMarked
 package io.meshclient.server.cli;
 

@@ -5,6 +5,7 @@ import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.meshclient.config.v1.ServerStatus;
+import io.meshclient.server.ca.CaStatus;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The status over HTTP: {@code GET /status} is the {@link ServerStatus} document as JSON (the
@@ -30,6 +32,12 @@ public final class StatusHttpServer implements AutoCloseable {
   }
 
   public static StatusHttpServer start(InetSocketAddress address, Supplier<ServerStatus> status) throws IOException {
+    return start(address, status, () -> null);
+  }
+
+  /** The same, with the CA's part of the document (null when the server runs no CA). */
+  public static StatusHttpServer start(InetSocketAddress address, Supplier<ServerStatus> status,
+      Supplier<@Nullable CaStatus> ca) throws IOException {
     HttpServer http = HttpServer.create(address, 0);
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "meshclient-status-http");
@@ -41,7 +49,7 @@ public final class StatusHttpServer implements AutoCloseable {
       if (!allowGet(ex)) {
         return;
       }
-      respond(ex, 200, "application/json", toJson(status.get()));
+      respond(ex, 200, "application/json", toJson(status.get(), ca.get()));
     });
     http.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
     http.createContext("/", ex -> {
@@ -52,18 +60,34 @@ public final class StatusHttpServer implements AutoCloseable {
         respond(ex, 404, "text/plain", "not found; try /status or /\n");
         return;
       }
-      respond(ex, 200, "text/html; charset=utf-8", StatusTable.html(status.get()));
+      respond(ex, 200, "text/html; charset=utf-8", StatusTable.html(status.get(), ca.get()));
     });
     http.start();
     return new StatusHttpServer(http, executor);
   }
 
   public static String toJson(ServerStatus s) {
+    return toJson(s, null);
+  }
+
+  /** The status document; with a CA, its facts (never key material) are the member {@code "ca"}. */
+  public static String toJson(ServerStatus s, @Nullable CaStatus ca) {
+    String json;
     try {
-      return JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(s) + "\n";
+      json = JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(s);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }
+    if (ca != null) {
+      int end = json.lastIndexOf('}');
+      json = json.substring(0, end).stripTrailing() + ",\n  \"ca\": " + CaStatusJson.write(ca) + "\n}";
+    }
+    return json + "\n";
+  }
+
+  /** The CA part of a status document, or null when the server runs no CA. */
+  public static @Nullable CaStatus caFromJson(String json) throws InvalidProtocolBufferException {
+    return CaStatusJson.read(json);
   }
 
   public static ServerStatus fromJson(String json) throws InvalidProtocolBufferException {

@@ -4,8 +4,10 @@ import io.meshclient.config.v1.FileProblem;
 import io.meshclient.config.v1.NodeStatus;
 import io.meshclient.config.v1.RegisteredEndpoint;
 import io.meshclient.config.v1.ServerStatus;
+import io.meshclient.server.ca.CaStatus;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The status document for humans: a plain-text table for the CLI, and HTML for the browser. */
 public final class StatusTable {
@@ -31,6 +33,11 @@ public final class StatusTable {
 
   /** The plain-text form printed by {@code status}. */
   public static String text(ServerStatus s) {
+    return text(s, null);
+  }
+
+  /** The plain-text form, with the CA's part when there is one. */
+  public static String text(ServerStatus s, @Nullable CaStatus ca) {
     StringBuilder sb = new StringBuilder();
     sb.append("policy version: ").append(s.getPolicyVersion()).append('\n');
     sb.append("services:       ").append(s.getServicesCount() == 0 ? "-" : String.join(", ", s.getServicesList())).append('\n');
@@ -50,7 +57,22 @@ public final class StatusTable {
       }
       table(sb, new String[] {"SERVICE", "NODE", "ADDRESS", "ZONE", "STATE"}, rows);
     }
+    if (ca != null) {
+      sb.append('\n').append("CA: trust domain ").append(ca.trustDomain()).append(", ").append(ca.source())
+          .append(", rotation stage ").append(ca.stage()).append(", ").append(ca.issued()).append(" issued\n");
+      table(sb, CA_HEADER, caRows(ca));
+    }
     return sb.toString();
+  }
+
+  private static final String[] CA_HEADER = {"ROLE", "SUBJECT", "SERIAL", "NOT AFTER", "SHA-256"};
+
+  private static List<String[]> caRows(CaStatus ca) {
+    List<String[]> rows = new ArrayList<>();
+    for (CaStatus.Root r : ca.roots()) {
+      rows.add(new String[] {r.role(), r.subject(), r.serial(), r.notAfter().toString(), r.sha256()});
+    }
+    return rows;
   }
 
   private static void table(StringBuilder sb, String[] header, List<String[]> rows) {
@@ -88,6 +110,11 @@ public final class StatusTable {
 
   /** The HTML page at {@code /}. */
   public static String html(ServerStatus s) {
+    return html(s, null);
+  }
+
+  /** The HTML page, with the CA's part when there is one. */
+  public static String html(ServerStatus s, @Nullable CaStatus ca) {
     StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=utf-8>"
         + "<title>MeshClient config server</title><style>body{font-family:sans-serif}"
         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
@@ -119,7 +146,23 @@ public final class StatusTable {
           .append("<td>").append(esc(e.getAddress())).append("<td>").append(esc(e.getZone()))
           .append("<td>").append(esc(e.getState()));
     }
-    return sb.append("</table></body></html>\n").toString();
+    sb.append("</table>");
+    if (ca != null) {
+      sb.append("<h2>CA</h2><p>Trust domain <code>").append(esc(ca.trustDomain())).append("</code>, ")
+          .append(esc(ca.source())).append(", rotation stage <b>").append(ca.stage()).append("</b>, ")
+          .append(ca.issued()).append(" certificates issued.</p><table><tr>");
+      for (String h : CA_HEADER) {
+        sb.append("<th>").append(esc(h));
+      }
+      for (String[] r : caRows(ca)) {
+        sb.append("<tr>");
+        for (String c : r) {
+          sb.append("<td><code>").append(esc(c)).append("</code>");
+        }
+      }
+      sb.append("</table>");
+    }
+    return sb.append("</body></html>\n").toString();
   }
 
   private static String esc(String s) {
