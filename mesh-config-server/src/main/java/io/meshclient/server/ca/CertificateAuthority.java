@@ -53,6 +53,7 @@ public final class CertificateAuthority {
   private final String trustDomain;
   private final Duration defaultTtl;
   private final Duration maxTtl;
+  private final Duration minTtl;
   private final Duration backdate;
   private final Duration rootValidity;
   private final Clock clock;
@@ -67,6 +68,7 @@ public final class CertificateAuthority {
     this.trustDomain = b.trustDomain;
     this.defaultTtl = b.resolvedDefaultTtl();
     this.maxTtl = b.maxTtl;
+    this.minTtl = b.minTtl;
     this.backdate = b.backdate;
     this.rootValidity = b.rootValidity;
     this.clock = b.clock;
@@ -116,7 +118,7 @@ public final class CertificateAuthority {
    *
    * @param csrDer a DER PKCS#10 request; its key must be ECDSA P-256 or RSA of 2048 bits or more, its
    *     URI SAN (if any) must be {@code granted}
-   * @param ttlSeconds the lifetime asked for; 0 for the default. Raised to {@link #MIN_TTL}, capped at
+   * @param ttlSeconds the lifetime asked for; 0 for the default. Raised to the minimum (default {@link #MIN_TTL}), capped at
    *     the configured maximum and at the CA certificate's own expiry
    */
   public IssuedCertificate issue(byte[] csrDer, SpiffeId granted, long ttlSeconds) throws CertificateRequestException {
@@ -132,7 +134,7 @@ public final class CertificateAuthority {
               + ", or none)");
     }
     Duration ttl = ttlSeconds == 0 ? defaultTtl : Duration.ofSeconds(ttlSeconds);
-    ttl = ttl.compareTo(MIN_TTL) < 0 ? MIN_TTL : ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl;
+    ttl = ttl.compareTo(minTtl) < 0 ? minTtl : ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl;
     CaState s = state;
     X509Certificate ca = s.active().certificate();
     Instant[] validity = validity(ca, ttl);
@@ -315,6 +317,7 @@ public final class CertificateAuthority {
     private String trustDomain = "meshclient.local";
     private @Nullable Duration defaultTtl;
     private Duration maxTtl = Duration.ofHours(24);
+    private Duration minTtl = MIN_TTL;
     private Duration backdate = Duration.ofMinutes(5);
     private Duration rootValidity = Duration.ofDays(3650);
     private Clock clock = Clock.systemUTC();
@@ -361,6 +364,21 @@ public final class CertificateAuthority {
       return this;
     }
 
+    /**
+     * The shortest lifetime issued (default and production floor {@link #MIN_TTL}). Demos and
+     * end-to-end tests that show several rotations in seconds may lower it, down to 5 seconds;
+     * the CLI never does.
+     */
+    public Builder minimumTtl(Duration ttl) {
+      Objects.requireNonNull(ttl, "ttl");
+      if (ttl.compareTo(Duration.ofSeconds(5)) < 0 || ttl.compareTo(MIN_TTL) > 0) {
+        throw new IllegalArgumentException("minimumTtl: " + ttl + " is outside [PT5S, " + MIN_TTL
+            + "] (expected: a floor between 5 seconds and a minute)");
+      }
+      this.minTtl = ttl;
+      return this;
+    }
+
     /** How far before now a certificate's validity starts, for clock skew (default 5 min). */
     public Builder backdate(Duration backdate) {
       this.backdate = Objects.requireNonNull(backdate, "backdate");
@@ -389,8 +407,8 @@ public final class CertificateAuthority {
      * @throws CaException naming the file and what was wrong with it
      */
     public CertificateAuthority build() throws CaException {
-      check(resolvedDefaultTtl(), "defaultTtl");
-      check(maxTtl, "maxTtl");
+      check(resolvedDefaultTtl(), "defaultTtl", minTtl);
+      check(maxTtl, "maxTtl", minTtl);
       if (resolvedDefaultTtl().compareTo(maxTtl) > 0) {
         throw new IllegalArgumentException("defaultTtl: " + defaultTtl + " is longer than maxTtl " + maxTtl
             + " (expected: defaultTtl <= maxTtl)");
@@ -437,10 +455,10 @@ public final class CertificateAuthority {
       return defaultTtl != null ? defaultTtl : maxTtl.compareTo(day) < 0 ? maxTtl : day;
     }
 
-    private static void check(Duration d, String name) {
-      if (d.compareTo(MIN_TTL) < 0) {
-        throw new IllegalArgumentException(name + ": " + d + " is shorter than the minimum " + MIN_TTL
-            + " (expected: at least a minute, e.g. 1h)");
+    private static void check(Duration d, String name, Duration min) {
+      if (d.compareTo(min) < 0) {
+        throw new IllegalArgumentException(name + ": " + d + " is shorter than the minimum " + min
+            + " (expected: at least " + min + ", e.g. 1h)");
       }
     }
   }
