@@ -5,10 +5,12 @@ import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.meshclient.config.internal.Certificates;
+import io.meshclient.config.internal.LiveRootsTrustManager;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Transport security for the connection to the config server, for {@link
@@ -46,6 +48,23 @@ public final class ConfigChannels {
       throw new IllegalArgumentException("roots: empty (expected at least one CA certificate)");
     }
     return TlsChannelCredentials.newBuilder().trustManager(Certificates.trustManager(roots)).build();
+  }
+
+  /**
+   * TLS that trusts, at each handshake, the roots {@code roots} gives then. Pass the workload's
+   * own trust bundle once it has one ({@code () -> credentials.trustRoots()}, with the PEM's roots
+   * before that): the CA re-issues the config port's certificate from the new root during a root
+   * rotation, and a channel built with fixed roots could not reconnect after that.
+   *
+   * @throws IllegalArgumentException when {@code roots} gives no certificate now
+   */
+  public static ChannelCredentials tls(Supplier<List<X509Certificate>> roots) {
+    return TlsChannelCredentials.newBuilder().trustManager(new LiveRootsTrustManager(roots)).build();
+  }
+
+  /** The CA certificates in a PEM file, for {@link #tls(Supplier)} before the first bundle arrives. */
+  public static List<X509Certificate> readPem(Path trustBundlePem) {
+    return Certificates.readPem(trustBundlePem);
   }
 
   /** A channel owned by a watcher or renewer. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.Status;
 import io.meshclient.config.v1.DiscoveryRequest;
 import io.meshclient.config.v1.DiscoveryResponse;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -147,6 +149,27 @@ class ConfigChannelsTest {
           .hasMessageNotContaining("\n");
     }
     assertThat(server.received()).isEmpty();
+  }
+
+  @Test
+  void liveRootsAreReadAtEachHandshakeSoTheConfigPortCanMoveToANewRoot() throws Exception {
+    AtomicReference<List<X509Certificate>> roots = new AtomicReference<>(List.of(strangerCa.certificate));
+    ChannelCredentials tls = ConfigChannels.tls(roots::get);
+    try (CertificateRenewer r = CertificateRenewer.builder().target(server.target(), tls)
+        .bearerToken(() -> "tok-orders").backoff(Duration.ofSeconds(30), Duration.ofSeconds(30)).build()) {
+      assertThatThrownBy(() -> r.start(Duration.ofSeconds(2)))
+          .hasMessageContaining("unable to find valid certification path to requested target");
+    }
+    assertThat(server.received()).isEmpty();
+
+    roots.set(List.of(strangerCa.certificate, serverCa.certificate)); // as updateTrust would
+    try (CertificateRenewer r = CertificateRenewer.builder().target(server.target(), tls)
+        .bearerToken(() -> "tok-orders").build()) {
+      assertThat(r.start(Duration.ofSeconds(20)).identity().id()).isEqualTo(SpiffeId.parse(ORDERS));
+    }
+    assertThatThrownBy(() -> ConfigChannels.tls(List::of))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("roots: empty (expected at least one CA certificate)");
   }
 
   @Test
