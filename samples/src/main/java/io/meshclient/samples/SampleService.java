@@ -2,18 +2,35 @@ package io.meshclient.samples;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsServer;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import io.meshclient.grpc.MeshGrpcServer;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.PeerPolicy;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +68,11 @@ public final class SampleService implements AutoCloseable {
   private HttpServer http;
   private Server grpc;
   private ExecutorService executor;
+  private MeshCredentials credentials;
+  private PeerPolicy inbound;
+  private Duration maxConnectionAge;
+  private final Set<BigInteger> callerSerials = ConcurrentHashMap.newKeySet();
+  private final AtomicLong mtlsCalls = new AtomicLong();
 
   public SampleService(String name, String version, String zone, Behaviour behaviour, long seed) {
     this.name = name;
@@ -115,6 +137,29 @@ public final class SampleService implements AutoCloseable {
     this.behaviour = behaviour;
   }
 
+  /**
+   * Serves both protocols over mutual TLS only, from the next start: the workload certificate in
+   * {@code credentials} (rotated under the running servers), callers checked against {@code
+   * inbound}. gRPC connections are closed gracefully after {@code maxConnectionAge}, so that
+   * long-lived connections pick up rotated certificates.
+   */
+  public synchronized SampleService mtls(MeshCredentials credentials, PeerPolicy inbound, Duration maxConnectionAge) {
+    this.credentials = credentials;
+    this.inbound = inbound;
+    this.maxConnectionAge = maxConnectionAge;
+    return this;
+  }
+
+  /** The serial numbers of the caller certificates seen on mTLS connections. */
+  public Set<BigInteger> callerSerials() {
+    return callerSerials;
+  }
+
+  /** Requests received over mTLS, both protocols. */
+  public long mtlsCalls() {
+    return mtlsCalls.get();
+  }
+
   /** Starts both servers; on the first start on free ports, later on the same ones. */
   public synchronized SampleService start() throws IOException {
     executor = Executors.newFixedThreadPool(8, r -> {
@@ -122,15 +167,30 @@ public final class SampleService implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 128);
+    InetSocketAddress httpAddress = new InetSocketAddress("127.0.0.1", httpPort);
+    if (credentials != null) {
+      HttpsServer https = HttpsServer.create(httpAddress, 128);
+      // The mesh's server context: TLS 1.3, caller certificate required (STRICT), checked live.
+      https.setHttpsConfigurator(new HttpsConfigurator(credentials.serverSslContext(inbound)));
+      http = https;
+    } else {
+      http = HttpServer.create(httpAddress, 128);
+    }
     http.setExecutor(executor);
     http.createContext("/", this::handleHttp);
     http.start();
     httpPort = http.getAddress().getPort();
+    InetSocketAddress grpcAddress = new InetSocketAddress("127.0.0.1", grpcPort);
+    NettyServerBuilder builder =
+        credentials == null
+            ? NettyServerBuilder.forAddress(grpcAddress)
+            : NettyServerBuilder.forAddress(grpcAddress, MeshGrpcServer.credentials(credentials, inbound))
+                .maxConnectionAge(maxConnectionAge.toMillis(), TimeUnit.MILLISECONDS)
+                .maxConnectionAgeGrace(5, TimeUnit.SECONDS);
     grpc =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
+        builder
             .executor(executor)
-            .addService(new Grpc())
+            .addService(ServerInterceptors.intercept(new Grpc(), new CallerCertificate()))
             .build()
             .start();
     grpcPort = grpc.getPort();
@@ -142,12 +202,13 @@ public final class SampleService implements AutoCloseable {
     if (grpc != null) {
       grpc.shutdownNow();
       http.stop(0);
-      executor.shutdownNow();
       try {
         grpc.awaitTermination(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      // Only now: a stream still arriving on a closing connection must not meet a dead executor.
+      executor.shutdownNow();
       grpc = null;
       http = null;
     }
@@ -187,9 +248,35 @@ public final class SampleService implements AutoCloseable {
     return fail < b.failShare();
   }
 
+  private void recordCaller(javax.net.ssl.SSLSession session) {
+    if (session == null) {
+      return;
+    }
+    mtlsCalls.incrementAndGet();
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      callerSerials.add(((X509Certificate) chain[0]).getSerialNumber());
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      // no caller certificate: cannot happen under STRICT
+    }
+  }
+
+  /** Notes the caller certificate of each gRPC call. */
+  private final class CallerCertificate implements ServerInterceptor {
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+      recordCaller(call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION));
+      return next.startCall(call, headers);
+    }
+  }
+
   private void handleHttp(HttpExchange exchange) throws IOException {
     try (exchange) {
       receivedHttp.incrementAndGet();
+      if (exchange instanceof HttpsExchange https) {
+        recordCaller(https.getSSLSession());
+      }
       boolean fail = misbehave();
       byte[] body;
       int status;
