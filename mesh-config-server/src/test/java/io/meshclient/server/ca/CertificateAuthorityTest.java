@@ -169,6 +169,27 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void aLowerMinimumLifetimeIsForDemosAndTestsAndHasItsOwnFloor() throws Exception {
+    MutableClock clock = MutableClock.now();
+    CertificateAuthority ca = CertificateAuthority.builder().stateDirectory(tmp.resolve("ca")).clock(clock)
+        .minimumTtl(Duration.ofSeconds(5)).defaultTtl(Duration.ofSeconds(8)).build();
+    clock.advance(Duration.ofHours(1));
+    Instant now = clock.instant();
+    assertThat(ca.issue(csr(p256(), null), ORDERS, 0).certificate().getNotAfter().toInstant())
+        .isEqualTo(now.plusSeconds(8));
+    assertThat(ca.issue(csr(p256(), null), ORDERS, 1).certificate().getNotAfter().toInstant())
+        .isEqualTo(now.plusSeconds(5));
+
+    assertThatThrownBy(() -> CertificateAuthority.builder().minimumTtl(Duration.ofSeconds(4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("minimumTtl: PT4S is outside [PT5S, PT1M] (expected: a floor between 5 seconds and a minute)");
+    assertThatThrownBy(() -> CertificateAuthority.builder().stateDirectory(tmp.resolve("other"))
+            .minimumTtl(Duration.ofSeconds(10)).defaultTtl(Duration.ofSeconds(8)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("defaultTtl: PT8S is shorter than the minimum PT10S");
+  }
+
+  @Test
   void serialsAreRandom128BitNumbers() throws Exception {
     CertificateAuthority ca = CertificateAuthority.builder().stateDirectory(tmp.resolve("ca")).build();
     java.util.Set<java.math.BigInteger> serials = new java.util.HashSet<>();
