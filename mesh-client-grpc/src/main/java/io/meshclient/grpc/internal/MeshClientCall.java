@@ -599,10 +599,20 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
     return d != null && d.startsWith("RST_STREAM closed stream");
   }
 
-  /** HTTP/2 RST_STREAM(REFUSED_STREAM): grpc-java reports it as UNAVAILABLE naming the code. */
+  /**
+   * A stream the server never processed: HTTP/2 RST_STREAM(REFUSED_STREAM), which grpc-java reports
+   * as UNAVAILABLE naming the code, or a stream caught by the server's GOAWAY (a graceful
+   * {@code maxConnectionAge} drain, for example) before it was sent or above the last stream the
+   * server took. grpc's own transparent retry would re-send those, but it is off under the mesh
+   * (the mesh retries), so they are named here; "Abrupt GOAWAY closed sent stream" may have been
+   * processed and is not one of them.
+   */
   static boolean isRefusedStream(Status status) {
     String d = status.getDescription();
-    return d != null && d.contains("REFUSED_STREAM");
+    return d != null
+        && (d.contains("REFUSED_STREAM")
+            || d.startsWith("GOAWAY shut down transport")
+            || d.startsWith("Abrupt GOAWAY closed unsent stream"));
   }
 
   /** Receives one attempt's events; reused by every attempt of the call (they never overlap). */

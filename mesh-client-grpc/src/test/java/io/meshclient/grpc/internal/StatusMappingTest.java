@@ -49,4 +49,19 @@ class StatusMappingTest {
     assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     assertThat(s.getDescription()).contains(Rejection.DEADLINE_EXCEEDED.description());
   }
+
+  @Test
+  void streamsTheServerNeverProcessedAreRefusedStreams() {
+    // grpc-java's texts (NettyClientHandler) for a stream refused, or caught by a GOAWAY unsent.
+    assertThat(MeshClientCall.isRefusedStream(Status.UNAVAILABLE.withDescription(
+        "RST_STREAM closed stream. HTTP/2 error code: REFUSED_STREAM"))).isTrue();
+    assertThat(MeshClientCall.isRefusedStream(Status.UNAVAILABLE.withDescription(
+        "GOAWAY shut down transport. HTTP/2 error code: NO_ERROR, debug data: max_age"))).isTrue();
+    assertThat(MeshClientCall.isRefusedStream(Status.UNAVAILABLE.withDescription(
+        "Abrupt GOAWAY closed unsent stream. HTTP/2 error code: NO_ERROR"))).isTrue();
+    // Sent before the GOAWAY: the server may have processed it.
+    assertThat(MeshClientCall.isRefusedStream(Status.UNAVAILABLE.withDescription(
+        "Abrupt GOAWAY closed sent stream. HTTP/2 error code: NO_ERROR"))).isFalse();
+    assertThat(MeshClientCall.isRefusedStream(Status.UNAVAILABLE.withDescription("overloaded"))).isFalse();
+  }
 }
