@@ -4,11 +4,13 @@ import io.meshclient.Mesh;
 import io.meshclient.config.FilePolicySource;
 import io.meshclient.config.MeshConfigWatcher;
 import io.meshclient.config.NodeIdentity;
+import io.meshclient.spring.internal.ConfigServerChannel;
 import io.meshclient.spring.internal.InvalidMeshPropertiesException;
 import io.meshclient.spring.internal.MeshClientScanner;
 import io.meshclient.spring.internal.PropertyProblem;
 import io.meshclient.spring.internal.SourceStatus;
 import io.meshclient.spring.internal.WatcherRunner;
+import io.meshclient.tls.MeshCredentials;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -60,11 +62,22 @@ public final class MeshConfigAutoConfiguration {
           Objects.requireNonNull(properties.getConfig().getServerAddress()), Clock.systemUTC());
     }
 
+    /** Shared by the watcher and the certificate renewer. */
+    @Bean
+    @ConditionalOnMissingBean
+    ConfigServerChannel meshConfigServerChannel(MeshClientProperties properties) {
+      MeshClientProperties.Config c = properties.getConfig();
+      return new ConfigServerChannel(
+          Objects.requireNonNull(c.getServerAddress()), c.isPlaintext(), c.getTrustBundle());
+    }
+
     @Bean
     @ConditionalOnMissingBean
     WatcherRunner meshConfigWatcherRunner(
         Mesh mesh,
         MeshClientProperties properties,
+        ConfigServerChannel channel,
+        ObjectProvider<MeshCredentials> credentials,
         ObjectProvider<SourceStatus> status,
         Environment environment,
         ApplicationContext context,
@@ -96,19 +109,21 @@ public final class MeshConfigAutoConfiguration {
       Set<String> services = new TreeSet<>(c.getServices());
       services.addAll(properties.getHttp().getGroups());
       services.addAll(MeshClientScanner.scan(context, environment, resourceLoader).values());
+      // The config server is the CA only with identity enabled: then its bundle is the one to trust.
+      boolean feedTrust = properties.getIdentity().isEnabled();
       return new WatcherRunner(
           mesh,
           new WatcherRunner.Settings(
-              address,
               c.getToken(),
-              c.isPlaintext(),
               node,
               services,
               c.getCacheDirectory(),
               r.isEnabled(),
               r.getHost(),
               r.getPort()),
-          status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())));
+          status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())),
+          channel.channel(),
+          () -> feedTrust ? credentials.getIfAvailable() : null);
     }
 
     /** Whether an embedded web server will report its port (spring-boot-web-server is optional). */
