@@ -7,7 +7,9 @@ import io.meshclient.tls.SpiffeId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A real config server on loopback that is the mesh's CA: TLS on its port (clients trust it
@@ -53,7 +55,10 @@ public final class CaServer implements AutoCloseable {
     bundle = state.resolve("bundle.pem");
   }
 
-  /** The properties of an application with identity enabled, talking TLS to this server. */
+  /**
+   * The properties of an application with identity enabled, talking TLS to this server; {@code
+   * more} adds to them or replaces those of the same name.
+   */
   public String[] properties(String... more) {
     String[] base = {
       "spring.application.name=checkout",
@@ -63,10 +68,14 @@ public final class CaServer implements AutoCloseable {
       "meshclient.identity.token-file=" + tokenFile,
       "meshclient.identity.trust-domain=" + TRUST_DOMAIN
     };
-    String[] all = new String[base.length + more.length];
-    System.arraycopy(base, 0, all, 0, base.length);
-    System.arraycopy(more, 0, all, base.length, more.length);
-    return all;
+    Map<String, String> all = new LinkedHashMap<>();
+    for (String p : base) {
+      all.put(p.substring(0, p.indexOf('=')), p);
+    }
+    for (String p : more) {
+      all.put(p.substring(0, p.indexOf('=')), p);
+    }
+    return all.values().toArray(String[]::new);
   }
 
   /** Credentials for a server of {@code service} in namespace shop, issued by this CA. */
