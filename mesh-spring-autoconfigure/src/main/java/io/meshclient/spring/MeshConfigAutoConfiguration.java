@@ -1,6 +1,7 @@
 package io.meshclient.spring;
 
 import io.meshclient.Mesh;
+import io.meshclient.config.CertificateRenewer;
 import io.meshclient.config.FilePolicySource;
 import io.meshclient.config.MeshConfigWatcher;
 import io.meshclient.config.NodeIdentity;
@@ -10,7 +11,6 @@ import io.meshclient.spring.internal.MeshClientScanner;
 import io.meshclient.spring.internal.PropertyProblem;
 import io.meshclient.spring.internal.SourceStatus;
 import io.meshclient.spring.internal.WatcherRunner;
-import io.meshclient.tls.MeshCredentials;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -77,7 +77,7 @@ public final class MeshConfigAutoConfiguration {
         Mesh mesh,
         MeshClientProperties properties,
         ConfigServerChannel channel,
-        ObjectProvider<MeshCredentials> credentials,
+        ObjectProvider<CertificateRenewer> renewer,
         ObjectProvider<SourceStatus> status,
         Environment environment,
         ApplicationContext context,
@@ -109,8 +109,6 @@ public final class MeshConfigAutoConfiguration {
       Set<String> services = new TreeSet<>(c.getServices());
       services.addAll(properties.getHttp().getGroups());
       services.addAll(MeshClientScanner.scan(context, environment, resourceLoader).values());
-      // The config server is the CA only with identity enabled: then its bundle is the one to trust.
-      boolean feedTrust = properties.getIdentity().isEnabled();
       return new WatcherRunner(
           mesh,
           new WatcherRunner.Settings(
@@ -123,7 +121,12 @@ public final class MeshConfigAutoConfiguration {
               r.getPort()),
           status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())),
           channel.channel(),
-          () -> feedTrust ? credentials.getIfAvailable() : null);
+          // The server's bundle is the one to trust only when it issued the certificate: not for
+          // an application's own credentials (from another CA).
+          () -> {
+            CertificateRenewer issuer = renewer.getIfAvailable();
+            return issuer == null ? null : issuer.credentials();
+          });
     }
 
     /** Whether an embedded web server will report its port (spring-boot-web-server is optional). */
