@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
@@ -17,6 +18,7 @@ import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpcServer;
 import io.meshclient.policy.TlsMode;
+import io.meshclient.spring.MeshGrpcChannelFactory;
 import io.meshclient.spring.internal.WorkloadIdentityException;
 import io.meshclient.tls.MeshCredentials;
 import io.meshclient.tls.PeerPolicy;
@@ -43,6 +45,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.grpc.client.ChannelBuilderOptions;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.ShadedNettyGrpcServerFactory;
 
@@ -165,6 +168,22 @@ class MtlsApplicationTest {
 
       assertThat(app.getBean(PricingCaller.class).whoami()).isEqualTo(CaServer.CHECKOUT);
       assertThat(pricingSaw.get()).isEqualTo(SpiffeId.parse(CaServer.CHECKOUT));
+
+      // Spring gRPC's mesh:/// channels get the credentials too.
+      pricingSaw.set(null);
+      ManagedChannel channel =
+          app.getBean(MeshGrpcChannelFactory.class)
+              .createChannel("mesh:///pricing", ChannelBuilderOptions.defaults());
+      try {
+        assertThat(
+                SimpleServiceGrpc.newBlockingStub(channel)
+                    .unaryRpc(SimpleRequest.getDefaultInstance())
+                    .getResponseMessage())
+            .isEqualTo(CaServer.CHECKOUT);
+        assertThat(pricingSaw.get()).isEqualTo(SpiffeId.parse(CaServer.CHECKOUT));
+      } finally {
+        channel.shutdownNow();
+      }
     }
   }
 
