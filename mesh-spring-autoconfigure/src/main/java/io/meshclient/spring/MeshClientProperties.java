@@ -4,6 +4,7 @@ import io.meshclient.spring.internal.PropertyProblem;
 import io.meshclient.spring.internal.InvalidMeshPropertiesException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,18 +153,80 @@ public class MeshClientProperties implements InitializingBean {
               "false, or meshclient.config.server-address set: instances register with the config"
                   + " server"));
     }
+    Path bundle = config.trustBundle;
+    if (bundle != null) {
+      if (server == null) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.trust-bundle",
+                bundle.toString(),
+                "set only together with meshclient.config.server-address: it holds the CA"
+                    + " certificates the config server's TLS certificate is checked against"));
+      } else if (config.plaintext) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.trust-bundle",
+                bundle.toString(),
+                "not set together with meshclient.config.plaintext=true: a trust bundle is for TLS"));
+      }
+      if (!Files.isRegularFile(bundle) || !Files.isReadable(bundle)) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.config.trust-bundle",
+                bundle.toString(),
+                "a readable PEM file of CA certificates (such as the config server's bundle.pem),"
+                    + " but " + (Files.exists(bundle) ? "it cannot be read as a file" : "nothing is there")));
+      }
+    }
+    Path tokenFile = identity.tokenFile;
     if (identity.enabled) {
       // Refused rather than ignored: running without the mTLS the operator asked for is worse
       // than not starting.
+      if (server == null) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.identity.enabled",
+                "true",
+                "false, or meshclient.config.server-address set: the config server issues"
+                    + " workload certificates"));
+      } else if (tokenFile == null && config.token == null) {
+        problems.add(
+            new PropertyProblem(
+                "meshclient.identity.token-file",
+                "(not set, nor meshclient.config.token)",
+                "the bootstrap token that the config server's CA knows this application by: a"
+                    + " file holding it (meshclient.identity.token-file) or meshclient.config.token"));
+      }
+    } else if (tokenFile != null) {
       problems.add(
           new PropertyProblem(
-              "meshclient.identity.enabled",
-              "true",
-              server == null
-                  ? "false, or meshclient.config.server-address set: the config server issues"
-                      + " workload certificates"
-                  : "false: workload certificates from the config server are not available in this"
-                      + " version yet"));
+              "meshclient.identity.token-file",
+              tokenFile.toString(),
+              "set only together with meshclient.identity.enabled=true"));
+    }
+    if (tokenFile != null && (!Files.isRegularFile(tokenFile) || !Files.isReadable(tokenFile))) {
+      problems.add(
+          new PropertyProblem(
+              "meshclient.identity.token-file",
+              tokenFile.toString(),
+              "a readable file holding the bootstrap token, but "
+                  + (Files.exists(tokenFile) ? "it cannot be read as a file" : "nothing is there")));
+    }
+    Duration ttl = identity.ttl;
+    if (ttl != null && ttl.toSeconds() < 1) {
+      problems.add(
+          new PropertyProblem(
+              "meshclient.identity.ttl",
+              ttl.toString(),
+              "at least 1s, such as 24h (the config server may cap it)"));
+    }
+    Duration startTimeout = identity.startTimeout;
+    if (startTimeout.isNegative() || startTimeout.isZero()) {
+      problems.add(
+          new PropertyProblem(
+              "meshclient.identity.start-timeout",
+              startTimeout.toString(),
+              "a positive duration, such as 30s"));
     }
     String td = identity.trustDomain;
     if (td != null && !TRUST_DOMAIN.matcher(td).matches()) {
@@ -216,6 +279,12 @@ public class MeshClientProperties implements InitializingBean {
     private boolean plaintext = false;
 
     /**
+     * PEM file of the CA certificates to check the config server's TLS certificate against (such
+     * as the bundle.pem of the server's CA), instead of the system trust store.
+     */
+    private @Nullable Path trustBundle;
+
+    /**
      * Directory of policy files (YAML) to run from, without a config server ("file mode"). Watched:
      * a changed file is applied, a bad one is rejected and the last good policy kept.
      */
@@ -263,6 +332,14 @@ public class MeshClientProperties implements InitializingBean {
 
     public void setPlaintext(boolean plaintext) {
       this.plaintext = plaintext;
+    }
+
+    public @Nullable Path getTrustBundle() {
+      return trustBundle;
+    }
+
+    public void setTrustBundle(@Nullable Path trustBundle) {
+      this.trustBundle = trustBundle;
     }
 
     public @Nullable Path getPolicyDirectory() {
@@ -360,13 +437,28 @@ public class MeshClientProperties implements InitializingBean {
   public static class Identity {
 
     /**
-     * Whether to obtain a workload certificate (SPIFFE) from the config server and use mutual TLS
-     * where the policy asks for it. Not available yet: true stops start-up with an explanation.
+     * Whether to obtain a workload certificate (SPIFFE) from the config server's CA at start-up,
+     * renew it in the background, and call services whose policy asks for it over mutual TLS.
      */
     private boolean enabled = false;
 
-    /** The SPIFFE trust domain of this application's identity, such as example.org. */
+    /**
+     * The SPIFFE trust domain this application's certificate must be in, such as example.org;
+     * start-up fails when the config server issues one of another domain. Any when not set.
+     */
     private @Nullable String trustDomain;
+
+    /**
+     * File holding the bootstrap token presented to the config server's CA, read at every
+     * request (a rotated file is used). Defaults to meshclient.config.token.
+     */
+    private @Nullable Path tokenFile;
+
+    /** Lifetime to ask for each certificate, such as 24h; the server may cap it. Default: the server's. */
+    private @Nullable Duration ttl;
+
+    /** How long start-up waits for the first certificate before it fails. */
+    private Duration startTimeout = Duration.ofSeconds(30);
 
     public boolean isEnabled() {
       return enabled;
@@ -382,6 +474,30 @@ public class MeshClientProperties implements InitializingBean {
 
     public void setTrustDomain(@Nullable String trustDomain) {
       this.trustDomain = trustDomain;
+    }
+
+    public @Nullable Path getTokenFile() {
+      return tokenFile;
+    }
+
+    public void setTokenFile(@Nullable Path tokenFile) {
+      this.tokenFile = tokenFile;
+    }
+
+    public @Nullable Duration getTtl() {
+      return ttl;
+    }
+
+    public void setTtl(@Nullable Duration ttl) {
+      this.ttl = ttl;
+    }
+
+    public Duration getStartTimeout() {
+      return startTimeout;
+    }
+
+    public void setStartTimeout(Duration startTimeout) {
+      this.startTimeout = startTimeout;
     }
   }
 

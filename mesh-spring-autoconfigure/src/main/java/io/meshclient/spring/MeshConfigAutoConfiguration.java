@@ -1,9 +1,11 @@
 package io.meshclient.spring;
 
 import io.meshclient.Mesh;
+import io.meshclient.config.CertificateRenewer;
 import io.meshclient.config.FilePolicySource;
 import io.meshclient.config.MeshConfigWatcher;
 import io.meshclient.config.NodeIdentity;
+import io.meshclient.spring.internal.ConfigServerChannel;
 import io.meshclient.spring.internal.InvalidMeshPropertiesException;
 import io.meshclient.spring.internal.MeshClientScanner;
 import io.meshclient.spring.internal.PropertyProblem;
@@ -60,11 +62,22 @@ public final class MeshConfigAutoConfiguration {
           Objects.requireNonNull(properties.getConfig().getServerAddress()), Clock.systemUTC());
     }
 
+    /** Shared by the watcher and the certificate renewer. */
+    @Bean
+    @ConditionalOnMissingBean
+    ConfigServerChannel meshConfigServerChannel(MeshClientProperties properties) {
+      MeshClientProperties.Config c = properties.getConfig();
+      return new ConfigServerChannel(
+          Objects.requireNonNull(c.getServerAddress()), c.isPlaintext(), c.getTrustBundle());
+    }
+
     @Bean
     @ConditionalOnMissingBean
     WatcherRunner meshConfigWatcherRunner(
         Mesh mesh,
         MeshClientProperties properties,
+        ConfigServerChannel channel,
+        ObjectProvider<CertificateRenewer> renewer,
         ObjectProvider<SourceStatus> status,
         Environment environment,
         ApplicationContext context,
@@ -99,16 +112,21 @@ public final class MeshConfigAutoConfiguration {
       return new WatcherRunner(
           mesh,
           new WatcherRunner.Settings(
-              address,
               c.getToken(),
-              c.isPlaintext(),
               node,
               services,
               c.getCacheDirectory(),
               r.isEnabled(),
               r.getHost(),
               r.getPort()),
-          status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())));
+          status.getIfAvailable(() -> SourceStatus.server(address, Clock.systemUTC())),
+          channel.channel(),
+          // The server's bundle is the one to trust only when it issued the certificate: not for
+          // an application's own credentials (from another CA).
+          () -> {
+            CertificateRenewer issuer = renewer.getIfAvailable();
+            return issuer == null ? null : issuer.credentials();
+          });
     }
 
     /** Whether an embedded web server will report its port (spring-boot-web-server is optional). */

@@ -4,7 +4,12 @@ import io.meshclient.Endpoint;
 import io.meshclient.Mesh;
 import io.meshclient.ServiceHandle;
 import io.meshclient.policy.ServicePolicy;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.WorkloadIdentity;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,17 +22,39 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 /**
  * The actuator {@code mesh} endpoint: the policy version in force, where it came from and the
  * last config error, and per service its counters and endpoints with their live state (breaker,
- * ejection, in-flight, latency). {@code /actuator/mesh/{service}} shows one service.
+ * ejection, in-flight, latency). {@code /actuator/mesh/{service}} shows one service. With a
+ * {@link MeshCredentials} bean, also the workload certificate in use (SPIFFE ID, serial, validity)
+ * and, with workload identity enabled, how many renewals succeeded and failed.
  */
 @org.springframework.boot.actuate.endpoint.annotation.Endpoint(id = "mesh")
 public class MeshEndpoint {
 
   private final Mesh mesh;
   private final MeshConfigStatus config;
+  private final @Nullable MeshCredentials credentials;
+  private final @Nullable MeshIdentityStatus identityStatus;
+  private final Clock clock;
 
   public MeshEndpoint(Mesh mesh, MeshConfigStatus config) {
+    this(mesh, config, null, null, Clock.systemUTC());
+  }
+
+  /**
+   * @param credentials the certificate to show, if any
+   * @param identityStatus the renewer's counts, if it runs
+   * @param clock measures the time left until the certificate expires
+   */
+  public MeshEndpoint(
+      Mesh mesh,
+      MeshConfigStatus config,
+      @Nullable MeshCredentials credentials,
+      @Nullable MeshIdentityStatus identityStatus,
+      Clock clock) {
     this.mesh = mesh;
     this.config = config;
+    this.credentials = credentials;
+    this.identityStatus = identityStatus;
+    this.clock = clock;
   }
 
   @ReadOperation
@@ -41,7 +68,33 @@ public class MeshEndpoint {
         mesh.policy().version(),
         mesh.localZone(),
         new ConfigDescriptor(config.state().name(), config.source(), config.lastError()),
+        identity(),
         services);
+  }
+
+  private @Nullable IdentityDescriptor identity() {
+    if (credentials == null) {
+      return null;
+    }
+    WorkloadIdentity id = credentials.identity();
+    MeshIdentityStatus s = identityStatus;
+    long renewals = s == null ? 0 : s.renewals();
+    long failures = s == null ? 0 : s.failures();
+    String lastFailure = s == null ? null : s.lastFailure();
+    if (id == null) {
+      return new IdentityDescriptor(null, null, null, null, 0, renewals, failures, lastFailure);
+    }
+    X509Certificate leaf = id.leaf();
+    Instant notAfter = leaf.getNotAfter().toInstant();
+    return new IdentityDescriptor(
+        id.id().toString(),
+        leaf.getSerialNumber().toString(16),
+        leaf.getNotBefore().toInstant().toString(),
+        notAfter.toString(),
+        Duration.between(clock.instant(), notAfter).toSeconds(),
+        renewals,
+        failures,
+        lastFailure);
   }
 
   /** One service, or 404 when the mesh does not know it. */
@@ -96,8 +149,24 @@ public class MeshEndpoint {
       String policyVersion,
       String localZone,
       ConfigDescriptor config,
+      @Nullable IdentityDescriptor identity,
       Map<String, ServiceDescriptor> services)
       implements OperationResponseBody {}
+
+  /**
+   * The workload certificate in use (null fields before the first), and the renewer's counts.
+   *
+   * @param expiresInSeconds until {@code notAfter}; negative once expired
+   */
+  public record IdentityDescriptor(
+      @Nullable String spiffeId,
+      @Nullable String serial,
+      @Nullable String notBefore,
+      @Nullable String notAfter,
+      long expiresInSeconds,
+      long renewals,
+      long renewalFailures,
+      @Nullable String lastFailure) {}
 
   /** The policy source. */
   public record ConfigDescriptor(String state, String source, @Nullable String lastError) {}

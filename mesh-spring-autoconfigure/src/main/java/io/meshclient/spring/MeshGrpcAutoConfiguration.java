@@ -4,7 +4,9 @@ import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpc;
 import io.meshclient.spring.internal.MeshGrpcClientPostProcessor;
 import io.meshclient.spring.internal.ServiceSubscriber;
+import io.meshclient.tls.MeshCredentials;
 import io.opentelemetry.api.OpenTelemetry;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -37,21 +39,36 @@ public final class MeshGrpcAutoConfiguration {
   }
 
   /**
+   * What every mesh channel of the application gets: mutual TLS with the {@link MeshCredentials}
+   * bean when there is one (for services whose policy asks for it), then the {@link
+   * MeshGrpcBuilderCustomizer} beans in order, which may replace it.
+   */
+  static Consumer<MeshGrpc.Builder> channelCustomizer(
+      ObjectProvider<MeshCredentials> credentials,
+      ObjectProvider<MeshGrpcBuilderCustomizer> customizers) {
+    return b -> {
+      credentials.ifAvailable(b::credentials);
+      customizers.orderedStream().forEach(c -> c.customize(b));
+    };
+  }
+
+  /**
    * The channels. Traces use the application's {@link OpenTelemetry} bean when there is one and
-   * {@code io.opentelemetry.instrumentation:opentelemetry-grpc-1.6} is on the classpath; {@link
-   * MeshGrpcBuilderCustomizer} beans set channel options.
+   * {@code io.opentelemetry.instrumentation:opentelemetry-grpc-1.6} is on the classpath; see
+   * {@link #channelCustomizer} for credentials and options.
    */
   @Bean
   @ConditionalOnMissingBean
   public MeshGrpcChannels meshGrpcChannels(
       Mesh mesh,
       ObjectProvider<OpenTelemetry> openTelemetry,
+      ObjectProvider<MeshCredentials> credentials,
       ObjectProvider<MeshGrpcBuilderCustomizer> customizers,
       ObjectProvider<ServiceSubscriber> subscriber) {
     return new MeshGrpcChannels(
         mesh,
         openTelemetry(openTelemetry),
-        b -> customizers.orderedStream().forEach(c -> c.customize(b)),
+        channelCustomizer(credentials, customizers),
         s -> subscriber.getIfAvailable(() -> ServiceSubscriber.NONE).subscribe(s));
   }
 
@@ -71,10 +88,13 @@ public final class MeshGrpcAutoConfiguration {
     MeshGrpcChannelFactory meshGrpcChannelFactory(
         Mesh mesh,
         ObjectProvider<OpenTelemetry> openTelemetry,
+        ObjectProvider<MeshCredentials> credentials,
+        ObjectProvider<MeshGrpcBuilderCustomizer> customizers,
         ObjectProvider<ServiceSubscriber> subscriber) {
       return new MeshGrpcChannelFactory(
           mesh,
           openTelemetry(openTelemetry),
+          channelCustomizer(credentials, customizers),
           s -> subscriber.getIfAvailable(() -> ServiceSubscriber.NONE).subscribe(s));
     }
   }

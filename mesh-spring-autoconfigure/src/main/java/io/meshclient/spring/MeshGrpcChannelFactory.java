@@ -26,6 +26,7 @@ public final class MeshGrpcChannelFactory implements GrpcChannelFactory, Ordered
 
   private final Mesh mesh;
   private final @Nullable OpenTelemetry openTelemetry;
+  private final Consumer<MeshGrpc.Builder> meshCustomizer;
   private final Consumer<String> onNewService;
 
   public MeshGrpcChannelFactory(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
@@ -35,8 +36,22 @@ public final class MeshGrpcChannelFactory implements GrpcChannelFactory, Ordered
   /** @param onNewService told each service a channel is made for (the config watcher subscribes) */
   public MeshGrpcChannelFactory(
       Mesh mesh, @Nullable OpenTelemetry openTelemetry, Consumer<String> onNewService) {
+    this(mesh, openTelemetry, b -> {}, onNewService);
+  }
+
+  /**
+   * @param customizer applied to every channel's builder (credentials, executor, interceptors),
+   *     before the Spring gRPC options' interceptors and customizer
+   * @param onNewService told each service a channel is made for (the config watcher subscribes)
+   */
+  public MeshGrpcChannelFactory(
+      Mesh mesh,
+      @Nullable OpenTelemetry openTelemetry,
+      Consumer<MeshGrpc.Builder> customizer,
+      Consumer<String> onNewService) {
     this.mesh = mesh;
     this.openTelemetry = openTelemetry;
+    this.meshCustomizer = customizer;
     this.onNewService = onNewService;
   }
 
@@ -72,6 +87,7 @@ public final class MeshGrpcChannelFactory implements GrpcChannelFactory, Ordered
     if (openTelemetry != null) {
       b.openTelemetry(openTelemetry);
     }
+    meshCustomizer.accept(b);
     b.intercept(options.interceptors().toArray(new io.grpc.ClientInterceptor[0]));
     GrpcChannelBuilderCustomizer customizer = options.customizer();
     b.configure(builder -> customizer.customize(target, (ManagedChannelBuilder) builder));

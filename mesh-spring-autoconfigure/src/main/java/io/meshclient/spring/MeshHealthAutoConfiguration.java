@@ -16,7 +16,12 @@ import org.springframework.context.annotation.Bean;
  * The {@code mesh} health contributor, when {@code spring-boot-health} is present ({@code
  * management.health.mesh.enabled=false} turns it off).
  */
-@AutoConfiguration(after = {MeshAutoConfiguration.class, MeshConfigAutoConfiguration.class})
+@AutoConfiguration(
+    after = {
+      MeshAutoConfiguration.class,
+      MeshConfigAutoConfiguration.class,
+      MeshIdentityAutoConfiguration.class
+    })
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(Mesh.class)
 @ConditionalOnEnabledHealthIndicator("mesh")

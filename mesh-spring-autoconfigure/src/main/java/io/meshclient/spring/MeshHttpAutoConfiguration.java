@@ -5,6 +5,7 @@ import io.meshclient.http.MeshHttp;
 import io.meshclient.spring.internal.MeshClientRegistrar;
 import io.meshclient.spring.internal.MeshOkHttpClientFactoryBean;
 import io.meshclient.spring.internal.MeshHttpServiceGroupConfigurer;
+import io.meshclient.tls.MeshCredentials;
 import io.opentelemetry.api.OpenTelemetry;
 import okhttp3.OkHttpClient;
 import org.springframework.beans.factory.ObjectProvider;
@@ -37,13 +38,18 @@ public final class MeshHttpAutoConfiguration {
   /**
    * The mesh OkHttp client. Requests to {@code http://<service>/...} go through the mesh; other
    * hosts pass through. Traces and metrics use the application's {@link OpenTelemetry} bean when
-   * there is one. Its threads and connections are released when the context closes.
+   * there is one; services whose policy asks for mutual TLS are called with the {@link
+   * MeshCredentials} bean when there is one. Its threads and connections are released when the
+   * context closes.
    */
   @Bean(name = CLIENT_BEAN)
   @ConditionalOnMissingBean(name = CLIENT_BEAN)
   public MeshOkHttpClientFactoryBean meshOkHttpClient(
-      Mesh mesh, ObjectProvider<OpenTelemetry> openTelemetry) {
-    return new MeshOkHttpClientFactoryBean(mesh, openTelemetry.getIfAvailable());
+      Mesh mesh,
+      ObjectProvider<OpenTelemetry> openTelemetry,
+      ObjectProvider<MeshCredentials> credentials) {
+    return new MeshOkHttpClientFactoryBean(
+        mesh, openTelemetry.getIfAvailable(), credentials.getIfAvailable());
   }
 
   @Bean

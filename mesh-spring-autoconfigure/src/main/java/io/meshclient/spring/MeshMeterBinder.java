@@ -5,13 +5,17 @@ import io.meshclient.Mesh;
 import io.meshclient.MeshListener;
 import io.meshclient.ServiceHandle;
 import io.meshclient.policy.MeshPolicy;
+import io.meshclient.tls.MeshCredentials;
+import io.meshclient.tls.WorkloadIdentity;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
@@ -26,10 +30,19 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
  * {@code meshclient.endpoints} (tag {@code state}: available, ejected, breaker_open) gauges; and
  * {@code meshclient.policy.applied} counting policy updates. Meters read the engine's own counters
  * when scraped: nothing is added to the request path.
+ *
+ * <p>With a {@code MeshCredentials} bean (tag {@code spiffe_id}, this application's identity):
+ * {@code meshclient.identity.expiry}, seconds until the certificate in use expires (negative once
+ * it has; NaN before the first); with workload identity enabled also {@code
+ * meshclient.identity.renewals} and {@code meshclient.identity.renewal.failures} (counters).
  */
 public class MeshMeterBinder implements MeterBinder, MeshListener, SmartInitializingSingleton {
 
   private final ObjectProvider<Mesh> mesh;
+  private final @Nullable ObjectProvider<MeshCredentials> credentials;
+  private final @Nullable ObjectProvider<MeshIdentityStatus> identityStatus;
+  private final Clock clock;
+  private final AtomicBoolean identityBound = new AtomicBoolean();
   private final Set<String> bound = ConcurrentHashMap.newKeySet();
   private final AtomicLong applied = new AtomicLong();
   private volatile @Nullable MeterRegistry registry;
@@ -38,7 +51,23 @@ public class MeshMeterBinder implements MeterBinder, MeshListener, SmartInitiali
   private volatile boolean ready;
 
   public MeshMeterBinder(ObjectProvider<Mesh> mesh) {
+    this(mesh, null, null, Clock.systemUTC());
+  }
+
+  /**
+   * @param credentials the certificate whose expiry to show (null: none)
+   * @param identityStatus the renewer's counts (null: none)
+   * @param clock measures the time until expiry
+   */
+  public MeshMeterBinder(
+      ObjectProvider<Mesh> mesh,
+      @Nullable ObjectProvider<MeshCredentials> credentials,
+      @Nullable ObjectProvider<MeshIdentityStatus> identityStatus,
+      Clock clock) {
     this.mesh = mesh;
+    this.credentials = credentials;
+    this.identityStatus = identityStatus;
+    this.clock = clock;
   }
 
   @Override
@@ -62,6 +91,41 @@ public class MeshMeterBinder implements MeterBinder, MeshListener, SmartInitiali
     if (r != null && m != null) {
       m.services().forEach(s -> bind(r, m, s));
     }
+    if (r != null && ready) {
+      bindIdentity(r);
+    }
+  }
+
+  /** Once: the SPIFFE ID does not change while the application runs (the renewer keeps it). */
+  private void bindIdentity(MeterRegistry r) {
+    MeshCredentials c = credentials == null ? null : credentials.getIfAvailable();
+    if (c == null || !identityBound.compareAndSet(false, true)) {
+      return;
+    }
+    WorkloadIdentity current = c.identity();
+    Tags tags = Tags.of("spiffe_id", current == null ? "none" : current.id().toString());
+    Gauge.builder("meshclient.identity.expiry", c, this::secondsUntilExpiry)
+        .description("Seconds until the workload certificate in use expires (negative: expired)")
+        .baseUnit("seconds")
+        .tags(tags)
+        .register(r);
+    MeshIdentityStatus status = identityStatus == null ? null : identityStatus.getIfAvailable();
+    if (status != null) {
+      FunctionCounter.builder("meshclient.identity.renewals", status, MeshIdentityStatus::renewals)
+          .description("Workload certificates renewed")
+          .tags(tags)
+          .register(r);
+      FunctionCounter.builder(
+              "meshclient.identity.renewal.failures", status, MeshIdentityStatus::failures)
+          .description("Failed attempts to obtain or renew the workload certificate")
+          .tags(tags)
+          .register(r);
+    }
+  }
+
+  private double secondsUntilExpiry(MeshCredentials c) {
+    WorkloadIdentity id = c.identity();
+    return id == null ? Double.NaN : (id.notAfterMillis() - clock.millis()) / 1000.0;
   }
 
   /** Services that arrive with a later policy get their meters then. */

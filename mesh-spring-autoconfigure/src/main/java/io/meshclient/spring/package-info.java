@@ -1,7 +1,9 @@
 /**
  * Spring Boot 4 integration of MeshClient: {@code meshclient.*} properties, the {@link
  * io.meshclient.Mesh} bean, {@link io.meshclient.spring.MeshClient @MeshClient} HTTP interface
- * clients, the actuator {@code mesh} endpoint and health contributor. See docs/spring.md.
+ * clients, workload identity and mutual TLS ({@code meshclient.identity.*}: the {@code
+ * MeshCredentials} bean), the actuator {@code mesh} endpoint and health contributor. See
+ * docs/spring.md.
  *
  * <p>Stability: the annotations ({@code @MeshClient}, {@code @MeshTimeout}, {@code
  * @MeshIdempotent}, {@code @MeshGrpcClient}) and the {@code meshclient.*} property names are the

@@ -143,7 +143,7 @@ class MeshAutoConfigurationTest {
   }
 
   @Test
-  void identityIsRefusedUntilItExists() {
+  void identityNeedsABootstrapToken() {
     runner
         .withPropertyValues(
             "meshclient.config.server-address=mesh-config:7070", "meshclient.identity.enabled=true")
@@ -152,7 +152,9 @@ class MeshAutoConfigurationTest {
                 assertThat(ctx)
                     .getFailure()
                     .rootCause()
-                    .hasMessageContaining("meshclient.identity.enabled: true (expected: false:"));
+                    .hasMessageContaining(
+                        "meshclient.identity.token-file: (not set, nor meshclient.config.token)"
+                            + " (expected: the bootstrap token"));
   }
 
   @Test

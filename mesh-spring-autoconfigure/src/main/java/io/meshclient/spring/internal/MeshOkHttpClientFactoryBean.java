@@ -2,6 +2,7 @@ package io.meshclient.spring.internal;
 
 import io.meshclient.Mesh;
 import io.meshclient.http.MeshHttp;
+import io.meshclient.tls.MeshCredentials;
 import io.opentelemetry.api.OpenTelemetry;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
@@ -16,10 +17,15 @@ public final class MeshOkHttpClientFactoryBean implements FactoryBean<OkHttpClie
 
   private final OkHttpClient client;
 
-  public MeshOkHttpClientFactoryBean(Mesh mesh, @Nullable OpenTelemetry openTelemetry) {
+  /** @param credentials mutual TLS for services whose policy asks for it, when set */
+  public MeshOkHttpClientFactoryBean(
+      Mesh mesh, @Nullable OpenTelemetry openTelemetry, @Nullable MeshCredentials credentials) {
     MeshHttp.Builder builder = MeshHttp.builder(mesh);
     if (openTelemetry != null) {
       builder.openTelemetry(openTelemetry);
+    }
+    if (credentials != null) {
+      builder.credentials(credentials);
     }
     this.client = builder.client();
   }

@@ -6,20 +6,17 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.TlsChannelCredentials;
 import io.meshclient.Mesh;
 import io.meshclient.config.MeshConfigWatcher;
 import io.meshclient.config.NodeIdentity;
 import io.meshclient.policy.EndpointSpec;
+import io.meshclient.tls.MeshCredentials;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 
@@ -27,7 +24,8 @@ import org.springframework.context.SmartLifecycle;
  * Runs the {@link MeshConfigWatcher} of the application. It starts before the web server (a
  * lower lifecycle phase) so that the cached policy is in force before traffic arrives. When this
  * application registers itself and its port is the web server's, the watcher starts once the web
- * server has its port (the watcher takes its registration when built).
+ * server has its port (the watcher takes its registration when built). With workload identity,
+ * the trust bundle the server streams is fed into the application's {@link MeshCredentials}.
  */
 public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
 
@@ -36,9 +34,7 @@ public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
 
   /** What to build the watcher from. */
   public record Settings(
-      String address,
       @Nullable String token,
-      boolean plaintext,
       NodeIdentity node,
       Set<String> services,
       @Nullable Path cacheDirectory,
@@ -49,15 +45,28 @@ public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
   private final Mesh mesh;
   private final Settings settings;
   private final SourceStatus status;
-  private @Nullable ManagedChannel channel;
+  private final Channel channel;
+  private final Supplier<@Nullable MeshCredentials> trustTarget;
   private volatile @Nullable MeshConfigWatcher watcher;
   private volatile boolean running;
   private final Set<String> services;
 
-  public WatcherRunner(Mesh mesh, Settings settings, SourceStatus status) {
+  /**
+   * @param channel to the config server, owned by the caller
+   * @param trustTarget asked when the watcher starts: credentials to keep on the server's trust
+   *     bundle, or null
+   */
+  public WatcherRunner(
+      Mesh mesh,
+      Settings settings,
+      SourceStatus status,
+      Channel channel,
+      Supplier<@Nullable MeshCredentials> trustTarget) {
     this.mesh = mesh;
     this.settings = settings;
     this.status = status;
+    this.channel = channel;
+    this.trustTarget = trustTarget;
     this.services = new TreeSet<>(settings.services());
   }
 
@@ -97,17 +106,8 @@ public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
   }
 
   private void startWatcher(@Nullable Integer port) {
-    ManagedChannel c =
-        Grpc.newChannelBuilder(
-                settings.address(),
-                settings.plaintext()
-                    ? InsecureChannelCredentials.create()
-                    : TlsChannelCredentials.create())
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .userAgent("meshclient-spring")
-            .build();
-    channel = c;
-    Channel ch = settings.token() == null ? c : ClientInterceptors.intercept(c, bearer(settings.token()));
+    String token = settings.token();
+    Channel ch = token == null ? channel : ClientInterceptors.intercept(channel, bearer(token));
     MeshConfigWatcher.Builder b =
         MeshConfigWatcher.builder()
             .channel(ch)
@@ -115,6 +115,10 @@ public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
             .mesh(mesh)
             .subscribe(services)
             .listener(status);
+    MeshCredentials credentials = trustTarget.get();
+    if (credentials != null) {
+      b.trustBundleTo(credentials);
+    }
     if (settings.cacheDirectory() != null) {
       b.cacheDirectory(settings.cacheDirectory());
     }
@@ -152,19 +156,6 @@ public final class WatcherRunner implements SmartLifecycle, ServiceSubscriber {
     if (w != null) {
       w.close();
       watcher = null;
-    }
-    ManagedChannel c = channel;
-    if (c != null) {
-      c.shutdown();
-      try {
-        if (!c.awaitTermination(5, TimeUnit.SECONDS)) {
-          c.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        c.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
-      channel = null;
     }
   }
 
