@@ -359,13 +359,12 @@ public final class Demo {
     return configTls(new AtomicReference<>(workload));
   }
 
-  /** "CN (serial…)" of the root that issued {@code certificate}, or of a root itself. */
+  /** The common name of the root that issued {@code certificate}, or of a root itself. */
   private String root(X509Certificate certificate) {
     for (X509Certificate r : ca.trustBundle()) {
       if (r.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
           && (r.equals(certificate) || verifies(certificate, r))) {
-        return r.getSubjectX500Principal().getName().replaceFirst("^CN=", "").replaceFirst(",.*", "")
-            + " (" + r.getSerialNumber().toString(16).substring(0, 6) + "…)";
+        return r.getSubjectX500Principal().getName().replaceFirst("^CN=", "").replaceFirst(",.*", "");
       }
     }
     return oldRoot != null ? oldRoot : certificate.getIssuerX500Principal().getName();

@@ -49,13 +49,17 @@ public final class Roots {
       g.initialize(new ECGenParameterSpec("secp256r1"), random);
       KeyPair keys = g.generateKeyPair();
       Instant now = clock.instant();
-      // The time stamp tells an old root from its successor at a glance (status page, openssl).
+      java.math.BigInteger serial = Leaves.serial(random);
+      // The time stamp tells an old root from its successor at a glance (status page, openssl);
+      // the serial's first digits keep two roots made in the same second apart (a subject shared
+      // by two roots in one bundle would confuse tools and people).
+      String id = String.format("%032x", serial).substring(0, 8);
       X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
           .addRDN(BCStyle.O, "MeshClient")
           .addRDN(BCStyle.OU, trustDomain)
-          .addRDN(BCStyle.CN, "MeshClient CA " + STAMP.format(now))
+          .addRDN(BCStyle.CN, "MeshClient CA " + STAMP.format(now) + " " + id)
           .build();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, Leaves.serial(random),
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial,
           Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), subject, keys.getPublic());
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
