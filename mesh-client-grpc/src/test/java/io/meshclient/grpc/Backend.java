@@ -40,6 +40,8 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
     HANG,
     /** UNAVAILABLE for the first call only. */
     FAIL_ONCE,
+    /** UNAVAILABLE for every call. */
+    FAIL_ALL,
     /** Server streams send one message, then fail with UNAVAILABLE. */
     FAIL_MID_STREAM
   }
@@ -178,6 +180,10 @@ final class Backend extends SimpleServiceGrpc.SimpleServiceImplBase {
           return true;
         }
         return false;
+      }
+      case FAIL_ALL -> {
+        out.onError(Status.UNAVAILABLE.withDescription(name + " fails").asRuntimeException());
+        return true;
       }
       case HANG -> {
         hanging.add(out);

@@ -254,6 +254,42 @@ class MeshChannelTest {
             });
   }
 
+  @Test
+  void aDeadEndpointsRetriesGoToItsEjectedPeerWhenOutlierDetectionCannotEjectIt() {
+    // The demo's failure: the flaky instance had just been ejected (failures in a row) when the
+    // other instance of its route died. maxEjectionPercent (one of two) was spent on the flaky
+    // one, so the dead one could not be ejected and was all the route's picker held: every retry
+    // went back to it, and calls failed "no READY connection" until its breaker opened.
+    Backend a = grpc.backend("a");
+    Backend b = grpc.backend("b");
+    apply(
+        orders(a, b)
+            .loadBalancer(LbAlgorithm.ROUND_ROBIN)
+            .route(Route.of(RouteMatch.ANY, Destination.all()).asIdempotent())
+            .retry(RetryPolicy.builder().maxAttempts(4).build())
+            .outlierDetection(
+                OutlierDetectionPolicy.builder()
+                    .consecutiveFailures(3)
+                    .maxEjectionPercent(50)
+                    .build()));
+    SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(channel());
+
+    b.behavior = Backend.Behavior.FAIL_ALL;
+    for (int i = 0; i < 20 && !endpoint(b).isEjected(ticker.read()); i++) {
+      assertThat(backendOf(stub.unaryRpc(req("eject b")))).isEqualTo("a"); // b's failures retried
+    }
+    assertThat(endpoint(b).isEjected(ticker.read())).as("b ejected").isTrue();
+    b.behavior = Backend.Behavior.OK;
+
+    a.kill();
+    for (int i = 0; i < 20; i++) {
+      SimpleResponse r = stub.withDeadlineAfter(5, TimeUnit.SECONDS).unaryRpc(req("after"));
+      assertThat(backendOf(r)).isEqualTo("b");
+    }
+    assertThat(endpoint(a).isEjected(ticker.read())).as("a: the ejection budget is b's").isFalse();
+    assertThat(events).isEmpty();
+  }
+
   private Endpoint endpoint(Backend b) {
     return mesh.service("orders").endpoints().stream()
         .filter(e -> e.address().equals(b.address()))
