@@ -147,4 +147,48 @@ class EngineRegressionTest {
       call.finish();
     }
   }
+
+  @Test
+  void aRetryAfterARefusedConnectionGoesToAnEjectedEndpointWhenThePickerHoldsNoOther() {
+    // The demo's case: b was ejected just before a died. maxEjectionPercent (one of two) is spent
+    // on b, so a cannot be ejected and the picker holds a alone: every retry went back to a.
+    Mesh mesh =
+        mesh(
+            orders(Duration.ZERO).toBuilder()
+                .retry(io.meshclient.policy.RetryPolicy.builder().maxAttempts(4).build())
+                .outlierDetection(
+                    io.meshclient.policy.OutlierDetectionPolicy.builder()
+                        .consecutiveFailures(3)
+                        .maxEjectionPercent(50)
+                        .build())
+                .build());
+    ServiceHandle orders = mesh.service("orders");
+    String dead = "10.0.0.1:80";
+    String flaky = "10.0.0.2:80";
+    MeshCall call = orders.newCall();
+    for (int n = 0; n < 20 && !ejected(orders, flaky); n++) {
+      assertThat(call.start(TestRequest.get("/"), TestRequest.READER)).isTrue();
+      int a = call.startAttempt();
+      call.onResponse(a, call.endpoint(a).address().equals(flaky) ? 503 : 200);
+      call.finish();
+    }
+    assertThat(ejected(orders, flaky)).as("b ejected").isTrue();
+
+    for (int round = 0; round < 10; round++) {
+      assertThat(call.start(TestRequest.get("/"), TestRequest.READER)).isTrue();
+      int first = call.startAttempt();
+      assertThat(call.endpoint(first).address()).isEqualTo(dead); // the only one in the picker
+      assertThat(call.onFailure(first, Outcome.CONNECT_FAILURE)).isEqualTo(RetryDecision.RETRY);
+      int retry = call.startAttempt();
+      assertThat(call.endpoint(retry).address()).as("round %d", round).isEqualTo(flaky);
+      assertThat(call.onResponse(retry, 200)).isEqualTo(RetryDecision.DONE);
+      call.finish();
+    }
+    assertThat(ejected(orders, dead)).as("a: the ejection budget is b's").isFalse();
+  }
+
+  private boolean ejected(ServiceHandle service, String address) {
+    return service.endpoints().stream()
+        .anyMatch(e -> e.address().equals(address) && e.isEjected(ticker.read()));
+  }
 }

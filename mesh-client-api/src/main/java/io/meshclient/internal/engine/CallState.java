@@ -168,6 +168,12 @@ public final class CallState implements MeshCall {
         // even be connected to in this call (rare path: allocates a small array).
         EndpointState[] dead = connectFailed();
         EndpointState other = p.pick(hash, hasHash, now, runtime.random, dead, dead.length);
+        if (other == null || connectFailedHere(other)) {
+          // The picker holds only endpoints this call could not connect to. One it leaves out
+          // (ejected by outlier detection, which cannot also eject these while maxEjectionPercent
+          // is spent) still answers: a better retry than a refused connection.
+          other = p.spare(now, runtime.random, skipped(dead, avoid, avoidCount));
+        }
         if (other != null) {
           e = other;
         }
@@ -225,6 +231,21 @@ public final class CallState implements MeshCall {
         out[i++] = state(a);
       }
     }
+    return out;
+  }
+
+  /**
+   * {@code dead} plus the endpoints whose breaker refused this attempt already ({@code avoid}
+   * past the attempts made). Rare path.
+   */
+  private EndpointState[] skipped(
+      EndpointState[] dead, EndpointState @Nullable [] avoid, int avoidCount) {
+    int refused = avoid == null ? 0 : Math.max(0, avoidCount - attempts);
+    if (refused == 0) {
+      return dead;
+    }
+    EndpointState[] out = java.util.Arrays.copyOf(dead, dead.length + refused);
+    System.arraycopy(avoid, attempts, out, dead.length, refused);
     return out;
   }
 

@@ -185,6 +185,26 @@ public final class DestinationPool {
     return eps[i];
   }
 
+  /**
+   * Rare path (a retry whose picker holds only endpoints the call could not connect to): a member
+   * whose breaker admits calls and that is not in {@code skip}, although the view may leave it out
+   * (ejected, or in another zone); null if none.
+   */
+  @Nullable EndpointState spare(long nowNanos, RandomSource random, EndpointState[] skip) {
+    int n = members.length;
+    if (n == 0) {
+      return null;
+    }
+    int start = random.nextInt(n);
+    for (int k = 0; k < n; k++) {
+      EndpointState e = members[(start + k) % n];
+      if (e.availableAt(nowNanos, true) && !contains(skip, skip.length, e)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
   private static boolean contains(EndpointState[] avoid, int count, EndpointState e) {
     for (int k = 0; k < count; k++) {
       if (avoid[k] == e) {
