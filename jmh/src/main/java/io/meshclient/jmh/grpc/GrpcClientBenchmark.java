@@ -58,8 +58,8 @@ public class GrpcClientBenchmark {
   private SimpleServiceGrpc.SimpleServiceBlockingStub mesh;
   private final SimpleRequest request = SimpleRequest.newBuilder().setRequestMessage("hi").build();
 
-  /** Answers every call with one preallocated response. */
-  static final class Echo extends SimpleServiceGrpc.SimpleServiceImplBase {
+  /** Answers every call with one preallocated response (also used by MtlsBenchmark). */
+  public static final class Echo extends SimpleServiceGrpc.SimpleServiceImplBase {
     private final SimpleResponse response =
         SimpleResponse.newBuilder().setResponseMessage("ok").build();
 

@@ -3,7 +3,6 @@ package io.meshclient.jmh.tls;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
@@ -11,6 +10,7 @@ import io.meshclient.Mesh;
 import io.meshclient.grpc.MeshGrpc;
 import io.meshclient.grpc.MeshGrpcServer;
 import io.meshclient.http.MeshHttp;
+import io.meshclient.jmh.grpc.GrpcClientBenchmark.Echo;
 import io.meshclient.http.testing.MtlsHttpServer;
 import io.meshclient.policy.EndpointSpec;
 import io.meshclient.policy.MeshPolicy;
@@ -80,17 +80,6 @@ public class MtlsBenchmark {
   private SimpleServiceGrpc.SimpleServiceBlockingStub grpc;
   private final Request get = new Request.Builder().url("http://orders/items/42").build();
   private final SimpleRequest request = SimpleRequest.newBuilder().setRequestMessage("hi").build();
-
-  /** Answers every call with one preallocated response. */
-  static final class Echo extends SimpleServiceGrpc.SimpleServiceImplBase {
-    private final SimpleResponse response = SimpleResponse.newBuilder().setResponseMessage("ok").build();
-
-    @Override
-    public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> out) {
-      out.onNext(response);
-      out.onCompleted();
-    }
-  }
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
