@@ -232,6 +232,7 @@ public final class MeshGrpc {
               credentials,
               meshCredentials == null ? null : mtls(meshCredentials, handle),
               applicationCredentials);
+      transports.prepare();
       // Interceptor order, innermost first:
       //   [real channel: attempt attributes < OpenTelemetry tracing] < mesh retries < application.
       // Tracing must be below the mesh so that each attempt is its own CLIENT span with its own

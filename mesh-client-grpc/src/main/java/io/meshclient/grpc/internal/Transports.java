@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The real channels below one mesh channel: a plaintext one and, when the application gave mesh
- * credentials, a mutual-TLS one, each built on first use. A channel's transport credentials are
+ * credentials, a mutual-TLS one, built up front when they can be foreseen ({@link #prepare}),
+ * else on first use. A channel's transport credentials are
  * fixed when it is built, while the service's {@code tls} mode is live policy; so each call picks
  * the channel its policy snapshot asks for, and both share the mesh channel's lifecycle.
  *
@@ -78,6 +79,21 @@ public final class Transports {
       }
       default -> null;
     };
+  }
+
+  /**
+   * Builds now the real channel the policy in force asks for, and the mTLS one whenever there are
+   * mesh credentials (building a channel connects nothing). Otherwise the first call would pay
+   * for it, TLS context included, inside its deadline.
+   */
+  public void prepare() {
+    if (mtlsCredentials != null && !applicationTls) {
+      create(true);
+    }
+    int now = slotNow();
+    if (now != NONE) {
+      create(now == MTLS);
+    }
   }
 
   /** Which real channel serves calls under {@code mode}; NONE when it needs missing mTLS. */
