@@ -346,6 +346,12 @@ class MeshChannelTest {
         stub.unaryRpc(req("b"));
       } catch (StatusRuntimeException e) {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        // The caller learns why the mesh stopped retrying.
+        assertThat(e.getStatus().getDescription())
+            .contains("meshclient: not retried after ")
+            .containsAnyOf(
+                RetryDecision.BUDGET_EXHAUSTED.description(),
+                RetryDecision.ATTEMPTS_EXHAUSTED.description());
         failed++;
       }
     }

@@ -149,7 +149,10 @@ class MtlsTest {
     assertThatThrownBy(() -> Fleet.get(client, "http://orders/x"))
         .isInstanceOf(SSLHandshakeException.class)
         .hasMessageContaining("meshclient: mTLS to service 'orders' endpoint 127.0.0.1:" + payments.port() + " failed: ")
-        .hasMessageContaining("orders: the server presented " + PAYMENTS + ", expected one of [" + ORDERS + "]");
+        .hasMessageContaining("orders: the server presented " + PAYMENTS + ", expected one of [" + ORDERS + "]")
+        // and why the mesh stopped there
+        .satisfies(e -> assertThat(e.getSuppressed()).extracting(Throwable::getMessage)
+            .anyMatch(m -> m.startsWith("meshclient: service 'orders' not retried")));
     assertThat(payments.requests).hasValue(0);
   }
 

@@ -494,6 +494,10 @@ final class MeshClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implemen
           return;
         }
         closeWith = refused;
+      } else if (d.declinedRetry() && status.getCode() != Status.Code.OK) {
+        // Failure path only: the caller's status says why the mesh stopped here.
+        closeWith = status.augmentDescription(
+            "meshclient: not retried after " + (attempt + 1) + " attempt(s): " + d.description());
       }
       finish();
     }

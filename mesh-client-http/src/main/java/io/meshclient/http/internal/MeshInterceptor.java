@@ -121,6 +121,8 @@ public final class MeshInterceptor implements Interceptor {
             return previous;
           }
           if (previousFailure != null) {
+            previousFailure.addSuppressed(new IOException("meshclient: service '" + call.service()
+                + "' not retried: " + call.rejection().description()));
             throw previousFailure;
           }
           throw rejected(call, null);
@@ -138,6 +140,11 @@ public final class MeshInterceptor implements Interceptor {
         } catch (IOException e) {
           RetryDecision d = call.onFailure(attempt, Outcomes.classify(e, chain.call()));
           if (!d.isRetry()) {
+            if (d.declinedRetry()) {
+              // Failure path only: the stack trace says why the mesh stopped here.
+              e.addSuppressed(new IOException("meshclient: service '" + call.service()
+                  + "' not retried after " + (attempt + 1) + " attempt(s): " + d.description()));
+            }
             throw e;
           }
           previousFailure = e;
