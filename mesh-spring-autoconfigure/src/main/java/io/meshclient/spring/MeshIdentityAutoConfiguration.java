@@ -92,7 +92,8 @@ public final class MeshIdentityAutoConfiguration {
    */
   @Bean
   public MeshCredentials meshCredentials(
-      CertificateRenewer renewer, MeshClientProperties properties) throws InterruptedException {
+      CertificateRenewer renewer, MeshClientProperties properties, ConfigServerChannel channel)
+      throws InterruptedException {
     MeshClientProperties.Identity identity = properties.getIdentity();
     MeshCredentials credentials;
     try {
@@ -117,6 +118,7 @@ public final class MeshIdentityAutoConfiguration {
                   "the trust domain of the certificate the config server issues: it issued "
                       + id + ", of " + id.trustDomain())));
     }
+    channel.followTrustOf(credentials); // the config port's certificate follows root rotations too
     return credentials;
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshclient.config.CertificateRenewer;
+import io.meshclient.spring.internal.ConfigServerChannel;
 import io.meshclient.spring.internal.InvalidMeshPropertiesException;
 import io.meshclient.spring.internal.WorkloadIdentityException;
 import io.meshclient.spring.internal.WorkloadIdentityFailureAnalyzer;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,34 @@ class MeshIdentityAutoConfigurationTest {
                   .atMost(Duration.ofSeconds(20))
                   .until(() -> creds.trustRoots().equals(ca.ca.trustBundle()));
               assertThat(creds.trustRoots()).hasSize(2);
+            });
+  }
+
+  @Test
+  void afterARootRotationTheConfigPortIsReachedThroughTheLiveBundleNotTheStartUpPem() {
+    runner
+        .withPropertyValues(ca.properties("meshclient.identity.ttl=6s"))
+        .run(
+            ctx -> {
+              MeshCredentials creds = ctx.getBean(MeshCredentials.class);
+              MeshIdentityStatus status = ctx.getBean(MeshIdentityStatus.class);
+              ca.ca.prepareRotation();
+              await().atMost(Duration.ofSeconds(20)).until(() -> creds.trustRoots().size() == 2);
+              ca.ca.activateRotation(); // the config port's certificate now comes from the new root
+              java.security.cert.X509Certificate newRoot = ca.ca.signingCertificate();
+              ca.ca.retireRotation();
+              await().atMost(Duration.ofSeconds(20)).until(() -> creds.trustRoots().equals(List.of(newRoot)));
+              // The PEM read at start-up holds only the retired root: new connections to the
+              // config port trust the live bundle instead (ConfigChannelsTest shows the roots are
+              // read at each handshake).
+              ConfigServerChannel channel = ctx.getBean(ConfigServerChannel.class);
+              assertThat(channel.trustRoots()).containsExactly(newRoot);
+              channel.channel().enterIdle();
+              long renewals = status.renewals();
+              await().atMost(Duration.ofSeconds(20)).until(() -> status.renewals() > renewals);
+              assertThat(creds.identity().leaf().getIssuerX500Principal())
+                  .isEqualTo(newRoot.getSubjectX500Principal());
+              assertThat(status.failures()).isZero();
             });
   }
 

@@ -6,9 +6,12 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.meshclient.config.ConfigChannels;
+import io.meshclient.tls.MeshCredentials;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.DisposableBean;
 
@@ -20,6 +23,10 @@ import org.springframework.beans.factory.DisposableBean;
 public final class ConfigServerChannel implements DisposableBean {
 
   private final ManagedChannel channel;
+  /** Once the workload has credentials, their live trust bundle replaces the PEM file's roots. */
+  private final AtomicReference<@Nullable MeshCredentials> workload = new AtomicReference<>();
+  /** The trust-bundle file's roots; empty with the system trust store or plaintext. */
+  private final List<X509Certificate> bootstrap;
 
   /**
    * @param trustBundle PEM file of the CA certificates to trust for TLS; the system trust store
@@ -28,22 +35,53 @@ public final class ConfigServerChannel implements DisposableBean {
    *     certificate
    */
   public ConfigServerChannel(String address, boolean plaintext, @Nullable Path trustBundle) {
+    this.bootstrap = plaintext || trustBundle == null ? List.of() : readBundle(trustBundle);
     this.channel =
-        Grpc.newChannelBuilder(address, credentials(plaintext, trustBundle))
+        Grpc.newChannelBuilder(address, credentials(plaintext, bootstrap, workload))
             .keepAliveTime(30, TimeUnit.SECONDS)
             .userAgent("meshclient-spring")
             .build();
   }
 
-  private static ChannelCredentials credentials(boolean plaintext, @Nullable Path trustBundle) {
+  /**
+   * Trust the workload's live bundle for the config port from now on (with a trust-bundle file):
+   * during a CA root rotation the server's certificate moves to the new root, which the bundle
+   * file read at start-up does not hold. Without a trust-bundle file the system trust store stays.
+   */
+  public void followTrustOf(MeshCredentials credentials) {
+    workload.set(credentials);
+  }
+
+  private static List<X509Certificate> roots(
+      List<X509Certificate> bootstrap, AtomicReference<@Nullable MeshCredentials> workload) {
+    MeshCredentials w = workload.get();
+    return w == null ? bootstrap : w.trustRoots();
+  }
+
+  /**
+   * The roots a new connection to the config port trusts now (with a trust-bundle file): the
+   * file's, then the workload's live bundle. Empty when the system trust store or plaintext is used.
+   */
+  public List<X509Certificate> trustRoots() {
+    return bootstrap.isEmpty() ? List.of() : roots(bootstrap, workload);
+  }
+
+  private static ChannelCredentials credentials(
+      boolean plaintext,
+      List<X509Certificate> bootstrap,
+      AtomicReference<@Nullable MeshCredentials> workload) {
     if (plaintext) {
       return InsecureChannelCredentials.create();
     }
-    if (trustBundle == null) {
+    if (bootstrap.isEmpty()) {
       return TlsChannelCredentials.create();
     }
+    return ConfigChannels.tls(() -> roots(bootstrap, workload));
+  }
+
+  private static List<X509Certificate> readBundle(Path trustBundle) {
     try {
-      return ConfigChannels.tls(trustBundle);
+      return ConfigChannels.readPem(trustBundle);
     } catch (IllegalArgumentException e) {
       throw new InvalidMeshPropertiesException(
           List.of(
