@@ -13,6 +13,13 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettySslContextServerCredentials;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import javax.net.ssl.SSLException;
 import io.meshclient.tls.MeshCredentials;
 import io.meshclient.tls.SpiffeId;
 import io.grpc.MethodDescriptor;
@@ -83,6 +90,8 @@ public final class ConfigServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
   private static final Duration SERVER_CERT_TTL = Duration.ofHours(24);
+  /** Longer than the 7-day session ticket lifetime limit: then the JDK issues no tickets. */
+  private static final long NO_TICKETS_SECONDS = 8 * 24 * 3600;
   static final Context.Key<String> PEER = Context.key("meshclient-peer");
   static final Context.Key<String> PEER_HOST = Context.key("meshclient-peer-host");
   static final Context.Key<String> AUTHORIZATION = Context.key("meshclient-authorization");
@@ -291,13 +300,24 @@ public final class ConfigServer implements AutoCloseable {
         a.trustBundle(), msg -> {});
     tls = t;
     scheduleTlsRenewal();
-    TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(t.keyManager());
-    if (requireIdentity) {
-      // OPTIONAL, not REQUIRE: SignCertificate must stay reachable without a certificate. A
-      // certificate that is presented must chain to the bundle as it is at this handshake.
-      b.clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL).trustManager(new LiveRootsTrustManager(a::trustBundle));
+    if (!requireIdentity) {
+      return TlsServerCredentials.newBuilder().keyManager(t.keyManager()).build();
     }
-    return b.build();
+    // OPTIONAL, not REQUIRE: SignCertificate must stay reachable without a certificate. A
+    // certificate that is presented must chain to the bundle as it is at this handshake. No
+    // session tickets (the JDK issues none when the timeout exceeds their 7-day limit): a resumed
+    // session would carry the certificate of an earlier connection, skipping both the live trust
+    // check (a retired root) and a renewed client certificate.
+    try {
+      SslContext context = GrpcSslContexts.configure(SslContextBuilder.forServer(t.keyManager()), SslProvider.JDK)
+          .trustManager(new LiveRootsTrustManager(a::trustBundle))
+          .clientAuth(ClientAuth.OPTIONAL)
+          .sessionTimeout(NO_TICKETS_SECONDS)
+          .build();
+      return NettySslContextServerCredentials.create(context);
+    } catch (SSLException e) {
+      throw new IllegalStateException("config port: cannot build the TLS context: " + e.getMessage(), e);
+    }
   }
 
   /** Why a stream without a usable client certificate is refused, and what would do. */

@@ -121,8 +121,11 @@ class ConfigStreamIdentityTest {
           URI.create("http://127.0.0.1:" + server.statusPort() + "/status")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       assertThat(StatusHttpServer.identitiesFromJson(json)).containsExactly(java.util.Map.entry(peer, ORDERS));
-      assertThat(StatusHttpServer.fromJson(json)).isEqualTo(StatusHttpServer.fromJson(
-          StatusHttpServer.toJson(server.status(), null))); // the protobuf part reads as before
+      // The protobuf part reads as before, and the document round-trips exactly.
+      assertThat(StatusHttpServer.fromJson(json).getNodesList()).singleElement()
+          .satisfies(n -> assertThat(n.getId()).isEqualTo("orders-1"), n -> assertThat(n.getPeer()).isEqualTo(peer));
+      assertThat(StatusHttpServer.toJson(StatusHttpServer.fromJson(json), StatusHttpServer.identitiesFromJson(json),
+          StatusHttpServer.caFromJson(json))).isEqualTo(json);
       assertThat(json).doesNotContain("PRIVATE KEY").doesNotContain("orders-token");
       String table = StatusTable.text(StatusHttpServer.fromJson(json), StatusHttpServer.identitiesFromJson(json), null);
       assertThat(table.lines().filter(l -> l.startsWith("NODE") || l.startsWith("orders-1")))
@@ -206,12 +209,19 @@ class ConfigStreamIdentityTest {
     await().atMost(WAIT).until(() -> server.status().getRegistryCount() == 1);
     assertThat(s.end).isNotDone();
 
+    ManagedChannel oldChannel = channel(ConfigChannels.mtls(ca::trustBundle, old));
+    CaServerFixture.Stream before = new CaServerFixture.Stream(oldChannel, registering("orders-2", "orders"));
+    await().atMost(WAIT).until(() -> server.status().getRegistryCount() == 2);
+
     ca.retireRotation();
-    // A new connection with the old root's certificate no longer gets through.
-    Status status = endOf(new CaServerFixture.Stream(channel(ConfigChannels.mtls(ca::trustBundle, old)),
-        registering("orders-2", "orders")));
+    // A new connection with the old root's certificate no longer gets through, not even by resuming
+    // the TLS session of the earlier connection on the same channel.
+    oldChannel.enterIdle();
+    Status status = endOf(new CaServerFixture.Stream(oldChannel, registering("orders-3", "orders")));
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(server.status().getNodesList()).extracting(n -> n.getId()).doesNotContain("orders-3");
     s.requests.onCompleted();
+    before.requests.onCompleted();
   }
 
   @Test
