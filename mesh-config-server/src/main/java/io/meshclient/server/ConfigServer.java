@@ -6,12 +6,20 @@ import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettySslContextServerCredentials;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import javax.net.ssl.SSLException;
 import io.meshclient.tls.MeshCredentials;
 import io.meshclient.tls.SpiffeId;
 import io.grpc.MethodDescriptor;
@@ -24,6 +32,7 @@ import io.grpc.stub.StreamObserver;
 import io.meshclient.config.FileProblem;
 import io.meshclient.config.PolicyDirectory;
 import io.meshclient.config.internal.DirectoryWatcher;
+import io.meshclient.config.internal.LiveRootsTrustManager;
 import io.meshclient.config.v1.DiscoveryRequest;
 import io.meshclient.config.v1.DiscoveryResponse;
 import io.meshclient.config.v1.MeshDiscoveryServiceGrpc;
@@ -57,6 +66,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -77,9 +90,14 @@ public final class ConfigServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
   private static final Duration SERVER_CERT_TTL = Duration.ofHours(24);
+  /** Longer than the 7-day session ticket lifetime limit: then the JDK issues no tickets. */
+  private static final long NO_TICKETS_SECONDS = 8 * 24 * 3600;
   static final Context.Key<String> PEER = Context.key("meshclient-peer");
   static final Context.Key<String> PEER_HOST = Context.key("meshclient-peer-host");
   static final Context.Key<String> AUTHORIZATION = Context.key("meshclient-authorization");
+  /** The SPIFFE ID of the caller's verified client certificate; absent without one. */
+  static final Context.Key<SpiffeId> CALLER = Context.key("meshclient-caller");
+  private static final Pattern WORKLOAD_PATH = Pattern.compile("/ns/[^/]+/sa/([^/]+)");
   private static final Metadata.Key<String> AUTHORIZATION_HEADER =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -114,6 +132,7 @@ public final class ConfigServer implements AutoCloseable {
   private @Nullable DirectoryWatcher caWatcher;
   private @Nullable DirectoryWatcher tokenWatcher;
   private final @Nullable List<String> tlsNames;
+  private final boolean requireIdentity;
   // The config port's own TLS identity, issued by the CA and renewed under the live listener.
   private @Nullable MeshCredentials tls;
 
@@ -136,9 +155,14 @@ public final class ConfigServer implements AutoCloseable {
     this.leaseGrace = b.leaseGrace;
     this.ca = b.ca;
     this.tlsNames = b.tlsNames;
+    this.requireIdentity = b.requireIdentity;
     if (tlsNames != null && ca == null) {
       throw new IllegalArgumentException("tls: the config port's certificate is issued by the CA"
           + " (expected: certificateAuthority(..) as well)");
+    }
+    if (requireIdentity && (ca == null || tlsNames == null)) {
+      throw new IllegalArgumentException("requireIdentity: client certificates are verified on the TLS config port"
+          + " against the CA's trust bundle (expected: certificateAuthority(..) and tls(..) as well)");
     }
     this.tokens = b.tokens == null ? null : new TokenFile(b.tokens, b.ca == null ? "meshclient.local" : b.ca.trustDomain());
     TokenFile t = tokens;
@@ -201,6 +225,16 @@ public final class ConfigServer implements AutoCloseable {
         if (auth != null) {
           c = c.withValue(AUTHORIZATION, auth);
         }
+        SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        SpiffeId caller = ssl == null ? null : SpiffeId.fromSession(ssl);
+        if (caller != null) {
+          c = c.withValue(CALLER, caller);
+        } else if (requireIdentity && call.getMethodDescriptor().getFullMethodName()
+            .equals(MeshDiscoveryServiceGrpc.getStreamPoliciesMethod().getFullMethodName())) {
+          // SignCertificate stays open: it is how a workload gets its first certificate (by token).
+          call.close(Status.UNAUTHENTICATED.withDescription(noIdentity(ssl)), new Metadata());
+          return new ServerCall.Listener<>() {};
+        }
         return Contexts.interceptCall(c, call, headers, next);
       }
     };
@@ -212,7 +246,8 @@ public final class ConfigServer implements AutoCloseable {
         .build()
         .start();
     if (requestedStatusPort >= 0) {
-      statusServer = StatusHttpServer.start(new InetSocketAddress(requestedStatusPort), this::status, this::caStatus);
+      statusServer = StatusHttpServer.start(new InetSocketAddress(requestedStatusPort), this::status,
+          this::nodeIdentities, this::caStatus);
     }
     watcher = new DirectoryWatcher(directory.directory(), debounce, rescan, () -> control(this::reload),
         "meshclient-server-watch").start();
@@ -265,7 +300,73 @@ public final class ConfigServer implements AutoCloseable {
         a.trustBundle(), msg -> {});
     tls = t;
     scheduleTlsRenewal();
-    return TlsServerCredentials.newBuilder().keyManager(t.keyManager()).build();
+    if (!requireIdentity) {
+      return TlsServerCredentials.newBuilder().keyManager(t.keyManager()).build();
+    }
+    // OPTIONAL, not REQUIRE: SignCertificate must stay reachable without a certificate. A
+    // certificate that is presented must chain to the bundle as it is at this handshake. No
+    // session tickets (the JDK issues none when the timeout exceeds their 7-day limit): a resumed
+    // session would carry the certificate of an earlier connection, skipping both the live trust
+    // check (a retired root) and a renewed client certificate.
+    try {
+      SslContext context = GrpcSslContexts.configure(SslContextBuilder.forServer(t.keyManager()), SslProvider.JDK)
+          .trustManager(new LiveRootsTrustManager(a::trustBundle))
+          .clientAuth(ClientAuth.OPTIONAL)
+          .sessionTimeout(NO_TICKETS_SECONDS)
+          .build();
+      return NettySslContextServerCredentials.create(context);
+    } catch (SSLException e) {
+      throw new IllegalStateException("config port: cannot build the TLS context: " + e.getMessage(), e);
+    }
+  }
+
+  /** Why a stream without a usable client certificate is refused, and what would do. */
+  private String noIdentity(@Nullable SSLSession ssl) {
+    String presented = "none";
+    if (ssl != null) {
+      try {
+        presented = ((X509Certificate) ssl.getPeerCertificates()[0]).getSubjectX500Principal()
+            + ", which carries no SPIFFE ID";
+      } catch (SSLPeerUnverifiedException | ClassCastException e) {
+        presented = "none";
+      }
+    }
+    return "this config server requires a workload certificate on the config stream, and the connection presented "
+        + presented + " (expected: a client certificate for spiffe://" + Objects.requireNonNull(ca).trustDomain()
+        + "/ns/<namespace>/sa/<service> issued by its CA, e.g. ConfigChannels.mtls(roots, credentials) with the"
+        + " credentials of a CertificateRenewer)";
+  }
+
+  /**
+   * Why {@code caller} may not register an instance of {@code service}, or null if it may: with
+   * {@link Builder#requireIdentity}, only the service its SPIFFE ID names, in the CA's trust domain.
+   */
+  @Nullable String registrationDenied(@Nullable SpiffeId caller, String service) {
+    CertificateAuthority a = ca;
+    if (!requireIdentity || a == null) {
+      return null;
+    }
+    String expected = "spiffe://" + a.trustDomain() + "/ns/<namespace>/sa/" + service;
+    Matcher m = caller == null ? null : WORKLOAD_PATH.matcher(caller.path());
+    if (caller != null && m != null && m.matches() && caller.trustDomain().equals(a.trustDomain())
+        && m.group(1).equals(service)) {
+      return null;
+    }
+    return "registration of service '" + service + "' refused: the client certificate is "
+        + (caller == null ? "absent" : caller.toString()) + " (expected: " + expected
+        + ", the identity of a workload of that service)";
+  }
+
+  /** The SPIFFE ID of each connected node's client certificate, by peer address (as in NodeStatus.peer). */
+  public Map<String, String> nodeIdentities() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (Session s : sessions) {
+      SpiffeId id = s.caller;
+      if (id != null && s.node != null) {
+        out.put(s.peer, id.toString());
+      }
+    }
+    return out;
   }
 
   private static SpiffeId serverId(CertificateAuthority a) {
@@ -521,7 +622,8 @@ public final class ConfigServer implements AutoCloseable {
     return ServerServiceDefinition.builder(MeshDiscoveryServiceGrpc.SERVICE_NAME)
         .addMethod(method, ServerCalls.asyncBidiStreamingCall(responses -> {
           Session s = new Session(ConfigServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses,
-              sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), requestsPerSecond, requestBurst);
+              sessionIds.incrementAndGet(), PEER.get() == null ? "?" : PEER.get(), CALLER.get(), requestsPerSecond,
+              requestBurst);
           sessions.add(s);
           return new StreamObserver<Incoming>() {
             @Override
@@ -567,8 +669,23 @@ public final class ConfigServer implements AutoCloseable {
     private double signPerSecond = 5;
     private double signBurst = 20;
     private @Nullable List<String> tlsNames;
+    private boolean requireIdentity;
 
     private Builder() {}
+
+    /**
+     * Require a workload certificate on the config stream (default false). The TLS port then asks
+     * every client for a certificate and verifies one that is presented against the CA's current
+     * trust bundle (rotations included); {@code StreamPolicies} without one is refused with
+     * UNAUTHENTICATED, and a stream may register only instances of the service its SPIFFE ID names
+     * ({@code spiffe://<trust domain>/ns/<namespace>/sa/<service>} with the CA's trust domain),
+     * others are refused with PERMISSION_DENIED. {@code SignCertificate} needs no certificate (its
+     * bootstrap token authenticates it). Needs {@link #tls} and {@link #certificateAuthority}.
+     */
+    public Builder requireIdentity(boolean require) {
+      this.requireIdentity = require;
+      return this;
+    }
 
     /** Issue workload certificates with {@code ca} and stream its trust bundle (default: no CA). */
     public Builder certificateAuthority(CertificateAuthority ca) {

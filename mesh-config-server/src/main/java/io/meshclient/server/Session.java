@@ -9,6 +9,7 @@ import io.meshclient.config.v1.Endpoint;
 import io.meshclient.config.v1.Node;
 import io.meshclient.config.v1.NodeStatus;
 import io.meshclient.config.v1.Registration;
+import io.meshclient.tls.SpiffeId;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +35,8 @@ final class Session implements StreamObserver<DiscoveryRequest> {
   private final ServerCallStreamObserver<DiscoveryResponse> out;
   final long id;
   final String peer;
+  /** The SPIFFE ID of the client certificate of the connection, or null without one. */
+  final @Nullable SpiffeId caller;
   final Instant connectedAt;
 
   private final TokenBucket limit;
@@ -61,11 +64,12 @@ final class Session implements StreamObserver<DiscoveryRequest> {
   private boolean closed;
 
   Session(ConfigServer server, ServerCallStreamObserver<DiscoveryResponse> out, long id, String peer,
-      double rate, double burst) {
+      @Nullable SpiffeId caller, double rate, double burst) {
     this.server = server;
     this.out = out;
     this.id = id;
     this.peer = peer;
+    this.caller = caller;
     this.connectedAt = Instant.now();
     this.limit = new TokenBucket(rate, burst);
     out.setOnReadyHandler(this::onReady);
@@ -155,6 +159,11 @@ final class Session implements StreamObserver<DiscoveryRequest> {
     if (n.getService().isEmpty()) {
       fail(Status.INVALID_ARGUMENT.withDescription(
           "registration needs node.service (expected: the service this process serves)"));
+      return null;
+    }
+    String denied = server.registrationDenied(caller, n.getService());
+    if (denied != null) {
+      fail(Status.PERMISSION_DENIED.withDescription(denied));
       return null;
     }
     if (!HOST_PORT.matcher(r.getAddress()).matches()) {

@@ -85,9 +85,14 @@ final class CaServerFixture {
     final StreamObserver<DiscoveryRequest> requests;
 
     Stream(ManagedChannel ch, String nodeId) {
-      requests = MeshDiscoveryServiceGrpc.newStub(ch).streamPolicies(this);
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(nodeId).setService("web"))
+      this(ch, DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(nodeId).setService("web"))
           .addResourceNames("orders").build());
+    }
+
+    /** A stream whose first request is {@code first}. */
+    Stream(ManagedChannel ch, DiscoveryRequest first) {
+      requests = MeshDiscoveryServiceGrpc.newStub(ch).streamPolicies(this);
+      requests.onNext(first);
     }
 
     DiscoveryResponse last() {

@@ -6,6 +6,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.meshclient.config.internal.Certificates;
 import io.meshclient.config.internal.LiveRootsTrustManager;
+import io.meshclient.tls.MeshCredentials;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -60,6 +61,31 @@ public final class ConfigChannels {
    */
   public static ChannelCredentials tls(Supplier<List<X509Certificate>> roots) {
     return TlsChannelCredentials.newBuilder().trustManager(new LiveRootsTrustManager(roots)).build();
+  }
+
+  /**
+   * Mutual TLS for a config server that requires workload certificates on the config stream
+   * ({@code serve --require-identity}): presents {@code identity}'s current certificate (through
+   * {@link MeshCredentials#keyManager()}, read at each handshake, so a renewed certificate is used by
+   * the next connection; connections already open keep theirs) and verifies the server as {@link
+   * #tls(Supplier)} does.
+   *
+   * <pre>{@code
+   * MeshCredentials credentials = renewer.start(Duration.ofSeconds(30));   // SignCertificate: token, no certificate
+   * ChannelCredentials mtls = ConfigChannels.mtls(credentials::trustRoots, credentials);
+   * MeshConfigWatcher.builder().target("config:7443", mtls).trustBundleTo(credentials)...
+   * }</pre>
+   *
+   * <p>Until {@code identity} holds a certificate, handshakes present none, and the server refuses
+   * the config stream with UNAUTHENTICATED (the watcher retries with backoff).
+   *
+   * @throws IllegalArgumentException when {@code roots} gives no certificate now
+   */
+  public static ChannelCredentials mtls(Supplier<List<X509Certificate>> roots, MeshCredentials identity) {
+    return TlsChannelCredentials.newBuilder()
+        .keyManager(identity.keyManager())
+        .trustManager(new LiveRootsTrustManager(roots))
+        .build();
   }
 
   /** The CA certificates in a PEM file, for {@link #tls(Supplier)} before the first bundle arrives. */

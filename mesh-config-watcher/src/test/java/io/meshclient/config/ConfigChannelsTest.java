@@ -173,6 +173,60 @@ class ConfigChannelsTest {
   }
 
   @Test
+  void mtlsPresentsTheWorkloadCertificateAndARenewedOneOnTheNextConnection() throws Exception {
+    server.close();
+    server = new TestConfigServer(serverCa, Instant::now).startMtls(serverCa.certificate);
+    io.meshclient.tls.WorkloadIdentity first = serverCa.issue(ORDERS);
+    MeshCredentials creds = MeshCredentials.create(first, List.of(serverCa.certificate), msg -> {});
+    io.grpc.ManagedChannel ch = io.grpc.Grpc.newChannelBuilder(server.target(),
+        ConfigChannels.mtls(creds::trustRoots, creds)).build();
+    try {
+      openStream(ch);
+      assertThat(server.streamClients).extracting(X509Certificate::getSerialNumber)
+          .containsExactly(first.leaf().getSerialNumber());
+
+      // Renewed: the open connection keeps its certificate, the next one presents the new one.
+      io.meshclient.tls.WorkloadIdentity renewed = serverCa.issue(ORDERS);
+      creds.update(renewed);
+      openStream(ch);
+      assertThat(server.streamClients.get(1).getSerialNumber()).isEqualTo(first.leaf().getSerialNumber());
+      ch.enterIdle(); // drops the connection
+      openStream(ch);
+      assertThat(server.streamPeers.get(2)).as("a new connection").isNotEqualTo(server.streamPeers.get(1));
+      assertThat(server.streamClients.get(2).getSerialNumber()).isEqualTo(renewed.leaf().getSerialNumber());
+    } finally {
+      ch.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    // No certificate yet: a server that requires one refuses the handshake; nothing reaches it.
+    MeshCredentials none = MeshCredentials.create(null, List.of(serverCa.certificate), msg -> {});
+    Disconnects disconnects = new Disconnects();
+    try (MeshConfigWatcher w = MeshConfigWatcher.builder().target(server.target(), ConfigChannels.mtls(none::trustRoots, none))
+        .node(NodeIdentity.of("client-1", "web")).subscribe("orders").sink(PolicySink.none())
+        .backoff(Duration.ofSeconds(30), Duration.ofSeconds(30)).listener(disconnects).build().start()) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> !disconnects.statuses.isEmpty());
+      assertThat(disconnects.statuses.get(0).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(w.connected()).isFalse();
+    }
+    assertThat(server.streamClients).hasSize(3);
+  }
+
+  /** Opens a config stream on {@code ch} and waits for its first request to reach the server. */
+  private void openStream(io.grpc.ManagedChannel ch) throws InterruptedException {
+    io.meshclient.config.v1.MeshDiscoveryServiceGrpc.newStub(ch).streamPolicies(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    }).onNext(DiscoveryRequest.newBuilder().setNode(io.meshclient.config.v1.Node.newBuilder().setId("n")).build());
+    server.nextStreamRequest();
+  }
+
+  @Test
   void aBadPemFileIsNamedWithWhatWasExpected() throws Exception {
     Path missing = dir.resolve("missing.pem");
     assertThatThrownBy(() -> ConfigChannels.tls(missing))

@@ -92,6 +92,10 @@ final class TestConfigServer extends MeshDiscoveryServiceGrpc.MeshDiscoveryServi
   final Map<String, String> tokens = new ConcurrentHashMap<>();
   final List<Received> received = new CopyOnWriteArrayList<>();
   final BlockingQueue<DiscoveryRequest> streamRequests = new LinkedBlockingQueue<>();
+  /** The client certificate (leaf) of each stream, in order; only with {@link #startMtls}. */
+  final List<X509Certificate> streamClients = new CopyOnWriteArrayList<>();
+  /** The client address of each of those streams, in order (one per connection). */
+  final List<String> streamPeers = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
   private final Supplier<Instant> now;
   /** When set, every authenticated CSR fails with it. */
@@ -114,11 +118,38 @@ final class TestConfigServer extends MeshDiscoveryServiceGrpc.MeshDiscoveryServi
     return start(TlsServerCredentials.newBuilder().keyManager(serverKeyManager()).build());
   }
 
+  /**
+   * Serves like {@link #startTls}, requiring a client certificate that chains to {@code clientRoot}
+   * and, like the config server with {@code requireIdentity}, issuing no TLS session tickets (the
+   * JDK issues none when the session timeout exceeds their 7-day limit): a resumed session would
+   * carry the client certificate of an earlier connection.
+   */
+  TestConfigServer startMtls(X509Certificate clientRoot) throws Exception {
+    return start(io.grpc.netty.shaded.io.grpc.netty.NettySslContextServerCredentials.create(
+        io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.configure(
+            io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder.forServer(serverKeyManager()),
+            io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK)
+        .trustManager(io.meshclient.config.internal.Certificates.trustManager(List.of(clientRoot)))
+        .clientAuth(io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.REQUIRE)
+        .sessionTimeout(8 * 24 * 3600)
+        .build()));
+  }
+
   private TestConfigServer start(ServerCredentials credentials) throws IOException {
     ServerInterceptor captureToken = new ServerInterceptor() {
       @Override
       public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
           ServerCallHandler<Q, A> next) {
+        javax.net.ssl.SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        if (ssl != null && call.getMethodDescriptor().getFullMethodName()
+            .equals(MeshDiscoveryServiceGrpc.getStreamPoliciesMethod().getFullMethodName())) {
+          try {
+            streamClients.add((X509Certificate) ssl.getPeerCertificates()[0]);
+            streamPeers.add(String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+          } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            // server-only TLS: no client certificate to record
+          }
+        }
         String auth = headers.get(AUTHORIZATION);
         Context ctx = Context.current().withValue(AUTHORIZATION_KEY, auth == null ? "" : auth);
         return Contexts.interceptCall(ctx, call, headers, next);

@@ -98,6 +98,11 @@ public final class Main implements Callable<Integer> {
         description = "The DNS names and IP addresses clients dial, for the server certificate's SAN (default ${DEFAULT-VALUE}).")
     List<String> tlsNames;
 
+    @Option(names = "--require-identity", description = "Require a workload certificate from the CA on the config "
+        + "stream: a stream without one is refused, and a stream may register only the service its SPIFFE ID names. "
+        + "SignCertificate stays open (bootstrap tokens). Needs --tls and a CA.")
+    boolean requireIdentity;
+
     @Option(names = "--max-cert-ttl", defaultValue = "24h",
         description = "The longest lifetime issued, whatever a request asks (default ${DEFAULT-VALUE}).")
     String maxCertTtl;
@@ -132,12 +137,18 @@ public final class Main implements Callable<Integer> {
           return 2;
         }
         builder.certificateAuthority(authority);
-      } else if (tokens != null || tls) {
-        err.println("serve: " + (tls ? "--tls" : "--tokens") + " needs a CA (expected: --ca-dir DIR, or --ca-cert FILE --ca-key FILE)");
+      } else if (tokens != null || tls || requireIdentity) {
+        err.println("serve: " + (requireIdentity ? "--require-identity" : tls ? "--tls" : "--tokens")
+            + " needs a CA (expected: --ca-dir DIR, or --ca-cert FILE --ca-key FILE)");
+        return 2;
+      }
+      if (requireIdentity && !tls) {
+        err.println("serve: --require-identity needs --tls (client certificates are verified in the TLS handshake;"
+            + " expected: --require-identity --tls)");
         return 2;
       }
       if (tls) {
-        builder.tls(tlsNames);
+        builder.tls(tlsNames).requireIdentity(requireIdentity);
       }
       if (tokens != null) {
         if (!Files.isRegularFile(tokens)) {
@@ -154,7 +165,8 @@ public final class Main implements Callable<Integer> {
         return 2;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "meshclient-server-shutdown"));
-      out.println("meshclient-server: serving " + policies + (tls ? " over TLS" : "") + " on port " + server.port()
+      out.println("meshclient-server: serving " + policies + (tls ? " over TLS" : "")
+          + (requireIdentity ? " (workload certificates required on the config stream)" : "") + " on port " + server.port()
           + (server.statusPort() < 0 ? "" : ", status on http://localhost:" + server.statusPort() + "/"));
       out.println("policy version " + server.policyVersion());
       for (var f : server.status().getRejectedFilesList()) {
@@ -246,7 +258,8 @@ public final class Main implements Callable<Integer> {
       if (json) {
         out.print(resp.body());
       } else {
-        out.print(StatusTable.text(StatusHttpServer.fromJson(resp.body()), StatusHttpServer.caFromJson(resp.body())));
+        out.print(StatusTable.text(StatusHttpServer.fromJson(resp.body()), StatusHttpServer.identitiesFromJson(resp.body()),
+            StatusHttpServer.caFromJson(resp.body())));
       }
       return 0;
     }

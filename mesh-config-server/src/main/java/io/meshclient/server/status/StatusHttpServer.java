@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -38,6 +39,15 @@ public final class StatusHttpServer implements AutoCloseable {
   /** The same, with the CA's part of the document (null when the server runs no CA). */
   public static StatusHttpServer start(InetSocketAddress address, Supplier<ServerStatus> status,
       Supplier<@Nullable CaStatus> ca) throws IOException {
+    return start(address, status, Map::of, ca);
+  }
+
+  /**
+   * The same, with the SPIFFE ID of each node's client certificate, by the node's peer address
+   * (see {@link #toJson(ServerStatus, Map, CaStatus)}).
+   */
+  public static StatusHttpServer start(InetSocketAddress address, Supplier<ServerStatus> status,
+      Supplier<Map<String, String>> identities, Supplier<@Nullable CaStatus> ca) throws IOException {
     HttpServer http = HttpServer.create(address, 0);
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "meshclient-status-http");
@@ -49,7 +59,7 @@ public final class StatusHttpServer implements AutoCloseable {
       if (!allowGet(ex)) {
         return;
       }
-      respond(ex, 200, "application/json", toJson(status.get(), ca.get()));
+      respond(ex, 200, "application/json", toJson(status.get(), identities.get(), ca.get()));
     });
     http.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
     http.createContext("/", ex -> {
@@ -60,7 +70,7 @@ public final class StatusHttpServer implements AutoCloseable {
         respond(ex, 404, "text/plain", "not found; try /status or /\n");
         return;
       }
-      respond(ex, 200, "text/html; charset=utf-8", StatusTable.html(status.get(), ca.get()));
+      respond(ex, 200, "text/html; charset=utf-8", StatusTable.html(status.get(), identities.get(), ca.get()));
     });
     http.start();
     return new StatusHttpServer(http, executor);
@@ -72,9 +82,18 @@ public final class StatusHttpServer implements AutoCloseable {
 
   /** The status document; with a CA, its facts (never key material) are the member {@code "ca"}. */
   public static String toJson(ServerStatus s, @Nullable CaStatus ca) {
+    return toJson(s, Map.of(), ca);
+  }
+
+  /**
+   * The status document, with each node row whose peer address (its {@code peer}) is a key of
+   * {@code identities} carrying the member {@code "spiffeId"}: the SPIFFE ID of the client
+   * certificate that connection presented (public, like the certificate itself).
+   */
+  public static String toJson(ServerStatus s, Map<String, String> identities, @Nullable CaStatus ca) {
     String json;
     try {
-      json = JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(s);
+      json = NodeIdentityJson.write(s, identities, JsonFormat.printer().alwaysPrintFieldsWithNoPresence());
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }
@@ -88,6 +107,11 @@ public final class StatusHttpServer implements AutoCloseable {
   /** The CA part of a status document, or null when the server runs no CA. */
   public static @Nullable CaStatus caFromJson(String json) throws InvalidProtocolBufferException {
     return CaStatusJson.read(json);
+  }
+
+  /** The {@code "spiffeId"} of each node row of a status document, by the row's peer address. */
+  public static Map<String, String> identitiesFromJson(String json) throws InvalidProtocolBufferException {
+    return NodeIdentityJson.read(json);
   }
 
   public static ServerStatus fromJson(String json) throws InvalidProtocolBufferException {

@@ -7,6 +7,7 @@ import io.meshclient.config.v1.ServerStatus;
 import io.meshclient.server.ca.CaStatus;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** The status document for humans: a plain-text table for the CLI, and HTML for the browser. */
@@ -16,17 +17,31 @@ public final class StatusTable {
 
   private static final String[] NODE_HEADER = {"NODE", "SERVICE", "ZONE", "PEER", "SUBSCRIPTIONS", "ACKED", "LAST NACK", "ERROR"};
 
-  private static List<String[]> nodeRows(ServerStatus s) {
+  /** The node columns; IDENTITY (after PEER) only when some node presented a client certificate. */
+  private static String[] nodeHeader(Map<String, String> identities) {
+    if (identities.isEmpty()) {
+      return NODE_HEADER;
+    }
+    List<String> h = new ArrayList<>(List.of(NODE_HEADER));
+    h.add(4, "IDENTITY");
+    return h.toArray(new String[0]);
+  }
+
+  private static List<String[]> nodeRows(ServerStatus s, Map<String, String> identities) {
     List<String[]> rows = new ArrayList<>();
     for (NodeStatus n : s.getNodesList()) {
       String acked = n.getAckedVersion().isEmpty() ? "-" : n.getAckedVersion();
       if (!n.getSentVersion().isEmpty() && !n.getSentVersion().equals(n.getAckedVersion())) {
         acked += " (sent " + n.getSentVersion() + ")";
       }
-      rows.add(new String[] {
+      List<String> row = new ArrayList<>(List.of(
           n.getId(), dash(n.getService()), dash(n.getZone()), n.getPeer(),
           n.getSubscriptionsCount() == 0 ? "-" : String.join(",", n.getSubscriptionsList()),
-          acked, dash(n.getNackedVersion()), dash(n.getLastError().replace('\n', ' '))});
+          acked, dash(n.getNackedVersion()), dash(n.getLastError().replace('\n', ' '))));
+      if (!identities.isEmpty()) {
+        row.add(4, identities.getOrDefault(n.getPeer(), "-"));
+      }
+      rows.add(row.toArray(new String[0]));
     }
     return rows;
   }
@@ -38,6 +53,11 @@ public final class StatusTable {
 
   /** The plain-text form, with the CA's part when there is one. */
   public static String text(ServerStatus s, @Nullable CaStatus ca) {
+    return text(s, Map.of(), ca);
+  }
+
+  /** The plain-text form, with each node's client certificate identity (by peer) and the CA's part. */
+  public static String text(ServerStatus s, Map<String, String> identities, @Nullable CaStatus ca) {
     StringBuilder sb = new StringBuilder();
     sb.append("policy version: ").append(s.getPolicyVersion()).append('\n');
     sb.append("services:       ").append(s.getServicesCount() == 0 ? "-" : String.join(", ", s.getServicesList())).append('\n');
@@ -48,7 +68,7 @@ public final class StatusTable {
       }
     }
     sb.append('\n').append(s.getNodesCount()).append(" connected node(s)\n");
-    table(sb, NODE_HEADER, nodeRows(s));
+    table(sb, nodeHeader(identities), nodeRows(s, identities));
     if (s.getRegistryCount() > 0) {
       sb.append('\n').append(s.getRegistryCount()).append(" registered instance(s)\n");
       List<String[]> rows = new ArrayList<>();
@@ -115,6 +135,11 @@ public final class StatusTable {
 
   /** The HTML page, with the CA's part when there is one. */
   public static String html(ServerStatus s, @Nullable CaStatus ca) {
+    return html(s, Map.of(), ca);
+  }
+
+  /** The HTML page, with each node's client certificate identity (by peer) and the CA's part. */
+  public static String html(ServerStatus s, Map<String, String> identities, @Nullable CaStatus ca) {
     StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=utf-8>"
         + "<title>MeshClient config server</title><style>body{font-family:sans-serif}"
         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
@@ -130,13 +155,14 @@ public final class StatusTable {
       sb.append("</ul>");
     }
     sb.append("<h2>").append(s.getNodesCount()).append(" connected nodes</h2><table><tr>");
-    for (String h : NODE_HEADER) {
+    for (String h : nodeHeader(identities)) {
       sb.append("<th>").append(esc(h));
     }
-    for (String[] r : nodeRows(s)) {
+    for (String[] r : nodeRows(s, identities)) {
       sb.append("<tr>");
       for (int i = 0; i < r.length; i++) {
-        sb.append(i >= 6 && !r[i].equals("-") ? "<td class=bad>" : "<td>").append(esc(r[i]));
+        // The last two columns: the last NACK and its error.
+        sb.append(i >= r.length - 2 && !r[i].equals("-") ? "<td class=bad>" : "<td>").append(esc(r[i]));
       }
     }
     sb.append("</table><h2>").append(s.getRegistryCount()).append(" registered instances</h2><table>"
