@@ -352,9 +352,17 @@ public final class ConfigServer implements AutoCloseable {
         && m.group(1).equals(service)) {
       return null;
     }
+    // The service's policy may name who serves it (the identities its clients accept under mTLS):
+    // a workload serving several services (orders over HTTP and orders-grpc) registers for each.
+    io.meshclient.config.v1.ServicePolicy policy = snapshot().policies.get(service);
+    List<String> allowed = policy == null ? List.of() : policy.getIdentitiesList();
+    if (caller != null && allowed.contains(caller.toString())) {
+      return null;
+    }
     return "registration of service '" + service + "' refused: the client certificate is "
         + (caller == null ? "absent" : caller.toString()) + " (expected: " + expected
-        + ", the identity of a workload of that service)";
+        + ", the identity of a workload of that service"
+        + (allowed.isEmpty() ? "" : ", or one of its policy's identities " + allowed) + ")";
   }
 
   /** The SPIFFE ID of each connected node's client certificate, by peer address (as in NodeStatus.peer). */

@@ -169,6 +169,31 @@ class ConfigStreamIdentityTest {
   }
 
   @Test
+  void aServiceWhosePolicyNamesTheIdentityMayBeRegisteredByIt() throws Exception {
+    // One workload, two service names (its HTTP and its gRPC side): the policy of the second names
+    // the identity that serves it, the same list its clients check under mTLS.
+    Fixture.write(tmp.resolve("policies"), "orders-grpc.yaml",
+        "service: orders-grpc\ntimeout: 2s\nidentities: [\"" + ORDERS + "\"]\n");
+    await().atMost(WAIT).until(() -> server.status().getServicesList().contains("orders-grpc"));
+    MeshCredentials orders = bootstrap("orders-token", ORDERS);
+    ManagedChannel mtls = channel(ConfigChannels.mtls(orders::trustRoots, orders));
+    CaServerFixture.Stream stream = new CaServerFixture.Stream(mtls, registering("orders-1", "orders-grpc"));
+    await().atMost(WAIT).until(() -> server.status().getRegistryCount() == 1);
+    assertThat(server.status().getRegistry(0).getService()).isEqualTo("orders-grpc");
+    stream.requests.onCompleted();
+
+    // Not payments, whose policy names nobody: the refusal says what would do.
+    Fixture.write(tmp.resolve("policies"), "orders-grpc.yaml",
+        "service: orders-grpc\ntimeout: 2s\nidentities: [\"" + CaServerFixture.PAYMENTS + "\"]\n");
+    await().atMost(WAIT).until(() -> server.snapshot().policies.get("orders-grpc").getIdentitiesList()
+        .contains(CaServerFixture.PAYMENTS));
+    Status status = endOf(new CaServerFixture.Stream(mtls, registering("orders-2", "orders-grpc")));
+    assertThat(status.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(status.getDescription()).endsWith(", the identity of a workload of that service, or one of its"
+        + " policy's identities [" + CaServerFixture.PAYMENTS + "])");
+  }
+
+  @Test
   void theCasOwnCertificateForAnotherTrustDomainMayNotRegister() throws Exception {
     KeyPair keys = p256();
     IssuedCertificate foreignDomain = ca.issue(csr(keys, null), SpiffeId.of("other.example", "shop", "orders"), 0);
