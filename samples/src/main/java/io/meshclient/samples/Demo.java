@@ -161,10 +161,11 @@ public final class Demo {
             .certificateAuthority(ca)
             .tokens(writeTokens(caDir.resolve("tokens.yaml"), tokens))
             .tls(List.of("127.0.0.1", "localhost"))
+            .requireIdentity(true) // streams need a workload certificate; registrations are checked
             .build()
             .start();
     oldRoot = root(ca.signingCertificate());
-    out.printf("config server on 127.0.0.1:%d (TLS), status page http://127.0.0.1:%d/status, policies in %s%n",
+    out.printf("config server on 127.0.0.1:%d (TLS; streams need a workload certificate), status page http://127.0.0.1:%d/status, policies in %s%n",
         server.port(), server.statusPort(), policies.toAbsolutePath());
     out.printf("CA %s for spiffe://%s; workload certificates live %d s and are renewed at half-life%n",
         oldRoot, TRUST_DOMAIN, certificateTtl.toSeconds());
@@ -183,7 +184,7 @@ public final class Demo {
     MeshCredentials callerId = identity("caller", tokens.get("web"), callerCertificates, true);
     MeshConfigWatcher client =
         MeshConfigWatcher.builder()
-            .target(configTarget(), configTls(callerId))
+            .target(configTarget(), ConfigChannels.mtls(callerId::trustRoots, callerId))
             .trustBundleTo(callerId)
             .node(NodeIdentity.of("demo-client", "demo-client"))
             .mesh(mesh)
@@ -355,10 +356,6 @@ public final class Demo {
     });
   }
 
-  private ChannelCredentials configTls(MeshCredentials workload) {
-    return configTls(new AtomicReference<>(workload));
-  }
-
   /** The common name of the root that issued {@code certificate}, or of a root itself. */
   private String root(X509Certificate certificate) {
     for (X509Certificate r : ca.trustBundle()) {
@@ -419,7 +416,7 @@ public final class Demo {
   private MeshConfigWatcher registration(SampleService s, String service, int port, Map<String, String> labels) {
     MeshCredentials id = identities.get(s.name());
     return MeshConfigWatcher.builder()
-        .target(configTarget(), configTls(id))
+        .target(configTarget(), ConfigChannels.mtls(id::trustRoots, id))
         .trustBundleTo(id)
         .node(NodeIdentity.of(s.name() + "-" + service, service).withZone(s.zone()).withLabels(labels))
         .sink(IGNORE_POLICY)
