@@ -2,6 +2,7 @@ package io.meshclient.tls;
 
 import io.meshclient.internal.tls.MeshKeyManager;
 import io.meshclient.internal.tls.MeshTrustManager;
+import io.meshclient.internal.tls.SessionTickets;
 import io.meshclient.internal.tls.ServerSslContext;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -23,9 +24,6 @@ import org.jspecify.annotations.Nullable;
  * already open keep the identity they were made with.
  */
 public final class MeshCredentials {
-
-  /** Longer than the 7-day session ticket lifetime limit: then the JDK uses no tickets. */
-  private static final int NO_TICKETS_SECONDS = 8 * 24 * 3600;
 
   private volatile @Nullable WorkloadIdentity identity;
   private volatile List<X509Certificate> trustRoots;
@@ -115,12 +113,8 @@ public final class MeshCredentials {
           new javax.net.ssl.KeyManager[] {keyManager()},
           new TrustManager[] {trustManager(peers)},
           null);
-      // Never resume a session: resumption skips the certificate checks, so a rotated identity,
-      // a new trust bundle or a changed policy would not apply to the resumed connection. TLS 1.3
-      // resumes only with session tickets, and the JDK neither issues nor keeps tickets when the
-      // session cache's timeout exceeds their 7-day lifetime limit (RFC 8446 4.6.1).
-      context.getClientSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
-      context.getServerSessionContext().setSessionTimeout(NO_TICKETS_SECONDS);
+      // Never resume a session: it would skip the live certificate checks.
+      SessionTickets.off(context);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLSv1.3 is not available in this JDK", e);

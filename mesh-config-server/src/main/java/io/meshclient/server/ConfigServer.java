@@ -40,6 +40,7 @@ import io.meshclient.config.v1.ServerStatus;
 import com.google.protobuf.ByteString;
 import io.meshclient.server.ca.CaException;
 import io.meshclient.server.ca.CaStatus;
+import io.meshclient.internal.tls.SessionTickets;
 import io.meshclient.server.ca.CertificateAuthority;
 import io.meshclient.server.ca.internal.BootstrapTokens;
 import io.meshclient.server.registry.InstanceRegistry;
@@ -90,8 +91,6 @@ public final class ConfigServer implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(ConfigServer.class.getName());
   private static final Duration SERVER_CERT_TTL = Duration.ofHours(24);
-  /** Longer than the 7-day session ticket lifetime limit: then the JDK issues no tickets. */
-  private static final long NO_TICKETS_SECONDS = 8 * 24 * 3600;
   static final Context.Key<String> PEER = Context.key("meshclient-peer");
   static final Context.Key<String> PEER_HOST = Context.key("meshclient-peer-host");
   static final Context.Key<String> AUTHORIZATION = Context.key("meshclient-authorization");
@@ -305,14 +304,14 @@ public final class ConfigServer implements AutoCloseable {
     }
     // OPTIONAL, not REQUIRE: SignCertificate must stay reachable without a certificate. A
     // certificate that is presented must chain to the bundle as it is at this handshake. No
-    // session tickets (the JDK issues none when the timeout exceeds their 7-day limit): a resumed
+    // session tickets (SessionTickets: the JDK provider's own switch, through Netty): a resumed
     // session would carry the certificate of an earlier connection, skipping both the live trust
     // check (a retired root) and a renewed client certificate.
     try {
       SslContext context = GrpcSslContexts.configure(SslContextBuilder.forServer(t.keyManager()), SslProvider.JDK)
           .trustManager(new LiveRootsTrustManager(a::trustBundle))
           .clientAuth(ClientAuth.OPTIONAL)
-          .sessionTimeout(NO_TICKETS_SECONDS)
+          .sessionTimeout(SessionTickets.OFF_TIMEOUT_SECONDS)
           .build();
       return NettySslContextServerCredentials.create(context);
     } catch (SSLException e) {
